@@ -1,0 +1,97 @@
+#pragma once
+// Normalized events (platform -> core) and actions (core -> platform). Adapters translate their
+// wire formats to and from these; the core never sees JSON, HTTP or SQL.
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/time.hpp"
+
+namespace kintsugi::core {
+
+// A chat message. `id` is the platform's message id, unique across channels (adapters prefix it
+// with the channel where the platform's ids are only unique per channel, as Slack's ts is).
+struct message_posted {
+  std::string id;
+  std::string channel;
+  std::string user;
+  std::string text;
+  timestamp at{};
+  bool from_bot = false;    // the bot's own post: never captured as a person's message
+  std::string thread_id;    // the parent message id for a thread reply, else empty
+};
+
+struct message_edited {
+  std::string id;
+  std::string text;
+  timestamp at{};
+};
+
+struct message_deleted {
+  std::string id;
+  timestamp at{};
+};
+
+struct reaction_added {
+  std::string id;     // the message reacted to
+  std::string user;
+  std::string emoji;  // short name without colons ("pushpin")
+  timestamp at{};
+};
+
+// "/incident …": `text` is everything after the command word ("start db down sev1").
+struct command_invoked {
+  std::string id;  // idempotency key for this invocation
+  std::string channel;
+  std::string user;
+  std::string text;
+  timestamp at{};
+};
+
+// The clock moved: due reminders fire.
+struct clock_tick {
+  timestamp at{};
+};
+
+using event = std::variant<message_posted, message_edited, message_deleted, reaction_added, command_invoked, clock_tick>;
+
+// The key under which an event is remembered, so that a redelivery changes nothing.
+// Empty for events that need no deduplication (ticks).
+std::string idempotency_key(const event& e);
+timestamp time_of(const event& e);
+
+struct post_message {
+  std::string channel;
+  std::string text;
+};
+
+// Seen only by `user` (errors, help).
+struct post_ephemeral {
+  std::string channel;
+  std::string user;
+  std::string text;
+};
+
+struct direct_message {
+  std::string user;
+  std::string text;
+};
+
+struct create_channel {
+  std::string name;
+};
+
+struct invite_user {
+  std::string channel;
+  std::string user;
+};
+
+struct set_topic {
+  std::string channel;
+  std::string text;
+};
+
+using action = std::variant<post_message, post_ephemeral, direct_message, create_channel, invite_user, set_topic>;
+using actions = std::vector<action>;
+
+}  // namespace kintsugi::core

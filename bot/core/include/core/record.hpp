@@ -1,0 +1,35 @@
+#pragma once
+// Everything known about one incident, loaded once, for the documents (postmortem, timeline) to render.
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/model.hpp"
+#include "core/store.hpp"
+
+namespace kintsugi::core {
+
+struct incident_record {
+  incident inc;
+  std::vector<timeline_entry> entries;  // time order
+  std::vector<revision> revisions;      // earlier texts of edited entries
+  std::vector<why> whys;                // by position
+  std::vector<factor> factors;
+  std::vector<lesson> lessons;
+  std::vector<action_item> actions;     // by id
+  std::map<std::string, std::string, std::less<>> names;  // user id -> display name, where known
+
+  // The display name of a user id (the id itself when no name is known); bot_author stays "kintsugi".
+  std::string display(std::string_view user_id) const;
+  // Earlier texts of one entry, oldest first.
+  std::vector<const revision*> revisions_of(id_t entry_id) const;
+};
+
+// Loads the record of incident `id`; nullopt when there is no such incident.
+std::optional<incident_record> load_record(store& s, id_t id);
+
+// "7" or "INC-7" (any case) -> 7.
+std::optional<id_t> parse_incident_ref(std::string_view text);
+
+}  // namespace kintsugi::core
