@@ -1,0 +1,21 @@
+#pragma once
+// A fresh directory under the system temp dir, removed with everything in it when the object goes.
+#include <filesystem>
+#include <string>
+
+namespace kintsugi::test {
+
+class temp_dir {
+ public:
+  temp_dir();
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace kintsugi::test
