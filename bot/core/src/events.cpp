@@ -1,0 +1,33 @@
+#include "core/events.hpp"
+
+namespace kintsugi::core {
+
+namespace {
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+}  // namespace
+
+std::string idempotency_key(const event& e) {
+  return std::visit(
+      overloaded{
+          [](const message_posted& m) { return "msg:" + m.id; },
+          // An edit is identified by the message and the moment it happened: the same edit delivered
+          // twice is one edit, two edits of one message are two.
+          [](const message_edited& m) { return "edit:" + m.id + ":" + format_iso(m.at); },
+          [](const message_deleted& m) { return "del:" + m.id; },
+          [](const reaction_added& r) { return "react:" + r.id + ":" + r.user + ":" + r.emoji; },
+          [](const command_invoked& c) { return "cmd:" + c.id; },
+          [](const clock_tick&) { return std::string{}; },
+      },
+      e);
+}
+
+timestamp time_of(const event& e) {
+  return std::visit([](const auto& v) { return v.at; }, e);
+}
+
+}  // namespace kintsugi::core
