@@ -61,6 +61,8 @@ struct problem {
   std::string path;
   std::string message;
 };
+// One line to print: "slack.mode: must be …", or the message alone when the path is empty.
+std::string to_string(const problem& p);
 
 struct load_result {
   std::optional<config> cfg;      // set when there are no problems
@@ -79,7 +81,8 @@ load_result load(const std::optional<std::string>& path, const env_lookup& env);
 // The config file to use: `cli_path` if given, else $KINTSUGI_CONFIG, else none.
 std::optional<std::string> choose_file(const std::optional<std::string>& cli_path, const env_lookup& env);
 
-// "xoxb-…1a2b" style: enough to tell tokens apart in a log, never the secret itself.
+// "xoxb-…(56 chars)": the kind of token (only a known Slack prefix: xoxb-, xapp-, xoxp-) and its length,
+// enough to spot a token in the wrong place; never any other part of the secret. "" gives "(empty)".
 std::string redact(std::string_view secret);
 
 }  // namespace kintsugi::config
