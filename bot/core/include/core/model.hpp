@@ -23,7 +23,8 @@ enum class lesson_kind { helped, slowed, different, knowledge };
 enum class action_kind { fix, process, detection, mitigation };
 enum class action_status { open, done, dropped };
 // What a timeline entry is. `message` is a person's chat message; the rest are recorded by the bot.
-enum class entry_kind { message, note, update, status, severity, role, milestone, analysis, action, review, postmortem, system };
+enum class entry_kind { message, note, update, status, severity, role, milestone, analysis, action_entry, review, postmortem, system };
+// (action_entry is named "action" in documents and JSON.)
 
 inline constexpr std::size_t role_count = 3;
 inline constexpr std::size_t milestone_count = 5;

@@ -1,0 +1,49 @@
+#include "core/dispatcher.hpp"
+
+#include <exception>
+
+namespace kintsugi::core {
+
+std::vector<event_outcome> dispatcher::process(std::span<const event> batch) {
+  std::vector<event_outcome> outcomes(batch.size());
+  if (batch.empty()) return outcomes;
+  transaction tx{store_};
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const event& e = batch[i];
+    store_.savepoint();
+    try {
+      auto key = idempotency_key(e);
+      if (!key.empty() && !store_.remember_event(key, time_of(e))) {
+        outcomes[i].duplicate = true;
+        store_.release_savepoint();
+        continue;
+      }
+      for (const auto& a : engine_.handle(e)) store_.enqueue(a, time_of(e));
+      store_.release_savepoint();
+    } catch (const std::exception& ex) {
+      store_.rollback_to_savepoint();
+      outcomes[i].error = ex.what();
+    }
+  }
+  tx.commit();
+  return outcomes;
+}
+
+std::size_t dispatcher::deliver(const deliver_fn& send, timestamp now, std::size_t limit) {
+  auto items = store_.pending(limit);
+  if (items.empty()) return 0;
+  std::size_t sent = 0;
+  transaction tx{store_};
+  for (const auto& item : items) {
+    if (send(item.what)) {
+      store_.mark_sent(item.id, now);
+      ++sent;
+    } else {
+      store_.mark_failed_attempt(item.id);
+    }
+  }
+  tx.commit();
+  return sent;
+}
+
+}  // namespace kintsugi::core

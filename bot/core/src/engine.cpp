@@ -1,0 +1,198 @@
+#include "core/engine.hpp"
+
+#include <utility>
+
+#include "core/command.hpp"
+#include "core/postmortem.hpp"
+#include "engine_detail.hpp"
+
+namespace kintsugi::core {
+
+using detail::overloaded;
+
+std::string mention(std::string_view user_id) { return "<@" + std::string{user_id} + ">"; }
+std::string channel_ref(std::string_view channel_id) { return "<#" + std::string{channel_id} + ">"; }
+
+engine::engine(store& s, engine_options options) : store_(s), options_(std::move(options)) {}
+
+actions engine::handle(const event& e) {
+  return std::visit(overloaded{
+                        [this](const message_posted& m) { return on_message(m); },
+                        [this](const message_edited& m) { return on_edit(m); },
+                        [this](const message_deleted& m) { return on_delete(m); },
+                        [this](const reaction_added& r) { return on_reaction(r); },
+                        [this](const command_invoked& c) { return on_command(c); },
+                        [this](const clock_tick& t) { return on_tick(t); },
+                    },
+                    e);
+}
+
+namespace {
+
+// A channel's messages go on the timeline while its incident is open, and afterwards too when the
+// channel exists for that incident (the follow-up talk belongs to it).
+bool captures(const incident& i) { return i.open() || i.dedicated_channel; }
+
+bool is_key_emoji(std::string_view emoji) { return emoji == "pushpin" || emoji == "round_pushpin"; }
+
+}  // namespace
+
+actions engine::on_message(const message_posted& m) {
+  if (m.from_bot || (!options_.bot_user.empty() && m.user == options_.bot_user)) return {};
+  auto inc = store_.incident_in_channel(m.channel);
+  if (!inc || !captures(*inc)) return {};
+  if (store_.entry_by_source(m.id)) return {};
+  timeline_entry e;
+  e.incident_id = inc->id;
+  e.at = m.at;
+  e.author = m.user;
+  e.kind = entry_kind::message;
+  e.text = m.text;
+  e.source_id = m.id;
+  store_.add_entry(e);
+  return {};
+}
+
+actions engine::on_edit(const message_edited& m) {
+  auto e = store_.entry_by_source(m.id);
+  if (!e || e->text == m.text) return {};
+  store_.add_revision(revision{e->id, m.at, e->text});
+  e->text = m.text;
+  e->edited = true;
+  e->edited_at = m.at;
+  store_.update_entry(*e);
+  return {};
+}
+
+actions engine::on_delete(const message_deleted& m) {
+  auto e = store_.entry_by_source(m.id);
+  if (!e || e->deleted) return {};
+  e->deleted = true;
+  e->deleted_at = m.at;
+  store_.update_entry(*e);
+  return {};
+}
+
+actions engine::on_reaction(const reaction_added& r) {
+  if (!is_key_emoji(r.emoji)) return {};
+  auto e = store_.entry_by_source(r.id);
+  if (!e || e->key) return {};
+  e->key = true;
+  store_.update_entry(*e);
+  return {};
+}
+
+actions engine::on_tick(const clock_tick&) {
+  // Reminders and nudges are scheduled rows; none are due in this build yet.
+  return {};
+}
+
+actions engine::on_command(const command_invoked& c) {
+  parse_context ctx{c.user, c.at, {}};
+  if (auto u = store_.find_user(c.user)) ctx.tz = u->tz;
+  detail::command_scope s{store_, options_, c, store_.incident_in_channel(c.channel), {}};
+  auto parsed = parse_command(c.text, ctx);
+  if (!parsed.ok()) {
+    std::string text = parsed.error ? parsed.error->message : "I could not read that command.";
+    if (parsed.error && !parsed.error->usage.empty()) text += "\n" + parsed.error->usage;
+    s.tell(std::move(text));
+    return std::move(s.out);
+  }
+  const command& cmd = *parsed.cmd;
+  std::visit(overloaded{
+                 [&](const cmd::help& h) { s.tell(help_text(h.topic)); },
+                 [&](const cmd::start&) { detail::run_incident_command(s, cmd); },
+                 [&](const cmd::set_severity&) { detail::run_incident_command(s, cmd); },
+                 [&](const cmd::take_role&) { detail::run_incident_command(s, cmd); },
+                 [&](const cmd::list_roles&) { detail::run_incident_command(s, cmd); },
+                 [&](const cmd::set_status&) { detail::run_incident_command(s, cmd); },
+                 [&](const cmd::update&) { detail::run_incident_command(s, cmd); },
+                 [&](const cmd::note&) { detail::run_incident_command(s, cmd); },
+                 [&](const cmd::mark&) { detail::run_incident_command(s, cmd); },
+                 [&](const cmd::resolve&) { detail::run_incident_command(s, cmd); },
+                 [&](const cmd::summary&) { detail::run_analysis_command(s, cmd); },
+                 [&](const cmd::impact&) { detail::run_analysis_command(s, cmd); },
+                 [&](const cmd::add_why&) { detail::run_analysis_command(s, cmd); },
+                 [&](const cmd::add_factor&) { detail::run_analysis_command(s, cmd); },
+                 [&](const cmd::add_lesson&) { detail::run_analysis_command(s, cmd); },
+                 [&](const cmd::review&) { detail::run_analysis_command(s, cmd); },
+                 [&](const cmd::action_add&) { detail::run_action_command(s, cmd); },
+                 [&](const cmd::action_list&) { detail::run_action_command(s, cmd); },
+                 [&](const cmd::action_done&) { detail::run_action_command(s, cmd); },
+                 [&](const cmd::action_reopen&) { detail::run_action_command(s, cmd); },
+                 [&](const cmd::action_snooze&) { detail::run_action_command(s, cmd); },
+                 [&](const cmd::action_reassign&) { detail::run_action_command(s, cmd); },
+                 [&](const cmd::action_drop&) { detail::run_action_command(s, cmd); },
+                 [&](const cmd::show_timeline&) { detail::run_report_command(s, cmd); },
+                 [&](const cmd::postmortem&) { detail::run_report_command(s, cmd); },
+                 [&](const cmd::stats&) { detail::run_report_command(s, cmd); },
+             },
+             cmd);
+  return std::move(s.out);
+}
+
+namespace detail {
+
+void command_scope::record(const incident& i, entry_kind kind, std::string text, bool key, std::optional<timestamp> at) {
+  timeline_entry e;
+  e.incident_id = i.id;
+  e.at = at.value_or(ev.at);
+  e.author = std::string{bot_author};
+  e.kind = kind;
+  e.text = std::move(text);
+  e.key = key;
+  db.add_entry(e);
+}
+
+void command_scope::save(const incident& before, const incident& after) {
+  db.update_incident(after);
+  auto topic = topic_of(after);
+  if (topic != topic_of(before)) out.push_back(set_topic{after.channel, std::move(topic)});
+  if (inc && inc->id == after.id) inc = after;
+}
+
+std::string topic_of(const incident& i) {
+  std::string t = (i.open() ? "🚨 " : "✅ ") + i.key() + " " + std::string{name(i.level)} + " · " +
+                  std::string{name(i.status)};
+  for (std::size_t r = 0; r < role_count; ++r) {
+    auto which = static_cast<role>(r);
+    t += " · " + std::string{name(which)} + ": " + (i.holder(which).empty() ? "open" : "@" + i.holder(which));
+  }
+  return t;
+}
+
+std::string roles_line(const incident& i) {
+  std::string line;
+  for (std::size_t r = 0; r < role_count; ++r) {
+    auto which = static_cast<role>(r);
+    if (!line.empty()) line += " · ";
+    line += std::string{name(which)} + ": " + (i.holder(which).empty() ? "open" : mention(i.holder(which)));
+  }
+  return line;
+}
+
+std::string severity_line(severity s) { return std::string{name(s)} + " (" + std::string{describe(s)} + ")"; }
+
+std::string blame_hint(store& db, const incident& i, std::string_view text, std::string_view where) {
+  std::vector<std::string> people;
+  for (const auto& holder : i.roles)
+    if (!holder.empty()) people.push_back(holder);
+  if (!i.declared_by.empty()) people.push_back(i.declared_by);
+  for (const auto& a : db.actions_of(i.id)) people.push_back(a.owner);
+  for (std::size_t k = 0, n = people.size(); k < n; ++k)
+    if (auto u = db.find_user(people[k]); u && !u->display_name.empty()) people.push_back(u->display_name);
+  auto notes = scan_blame(text, where, people);
+  if (notes.empty()) return {};
+  std::string hint = "A blameless nudge: \"" + notes.front().phrase + "\" reads as blame. " + notes.front().suggestion;
+  return hint;
+}
+
+bool need_incident(command_scope& s) {
+  if (s.inc) return true;
+  s.tell("There is no incident in this channel. Declare one with `/incident start <title> [sev1-sev4|near-miss]`, "
+         "or run this in the incident's channel.");
+  return false;
+}
+
+}  // namespace detail
+}  // namespace kintsugi::core
