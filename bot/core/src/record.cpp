@@ -1,0 +1,83 @@
+// Loading everything known about one incident, and reading incident references ("7", "INC-7").
+#include "core/record.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <set>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace kintsugi::core {
+
+std::string incident_record::display(std::string_view user_id) const {
+  if (user_id == bot_author) return std::string(bot_author);
+  if (auto it = names.find(user_id); it != names.end() && !it->second.empty()) return it->second;
+  return std::string(user_id);
+}
+
+std::vector<const revision*> incident_record::revisions_of(id_t entry_id) const {
+  std::vector<const revision*> out;
+  for (const auto& rev : revisions) {
+    if (rev.entry_id == entry_id) out.push_back(&rev);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const revision* a, const revision* b) { return a->replaced_at < b->replaced_at; });
+  return out;
+}
+
+std::optional<incident_record> load_record(store& s, id_t id) {
+  auto inc = s.find_incident(id);
+  if (!inc) return std::nullopt;
+
+  incident_record r;
+  r.inc = std::move(*inc);
+  r.entries = s.timeline(id);
+  r.revisions = s.revisions_of_incident(id);
+  r.whys = s.whys(id);
+  std::stable_sort(r.whys.begin(), r.whys.end(), [](const why& a, const why& b) { return a.position < b.position; });
+  r.factors = s.factors(id);
+  r.lessons = s.lessons(id);
+  r.actions = s.actions_of(id);
+  std::stable_sort(r.actions.begin(), r.actions.end(),
+                   [](const action_item& a, const action_item& b) { return a.id < b.id; });
+
+  // Everyone who appears in the document, asked once each.
+  std::set<std::string, std::less<>> people;
+  auto add = [&people](const std::string& user_id) {
+    if (!user_id.empty() && user_id != bot_author) people.insert(user_id);
+  };
+  add(r.inc.declared_by);
+  for (const auto& holder : r.inc.roles) add(holder);
+  for (const auto& e : r.entries) add(e.author);
+  for (const auto& w : r.whys) add(w.author);
+  for (const auto& f : r.factors) add(f.author);
+  for (const auto& l : r.lessons) add(l.author);
+  for (const auto& a : r.actions) {
+    add(a.owner);
+    add(a.created_by);
+  }
+  for (const auto& user_id : people) {
+    if (auto u = s.find_user(user_id); u && !u->display_name.empty()) r.names.emplace(user_id, u->display_name);
+  }
+  return r;
+}
+
+std::optional<id_t> parse_incident_ref(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (text.size() > 4 && (text[0] == 'i' || text[0] == 'I') && (text[1] == 'n' || text[1] == 'N') &&
+      (text[2] == 'c' || text[2] == 'C') && text[3] == '-') {
+    text.remove_prefix(4);
+  }
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  id_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
+}
+
+}  // namespace kintsugi::core
