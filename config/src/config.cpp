@@ -380,7 +380,10 @@ class builder {
     if (std::find(log_levels.begin(), log_levels.end(), level) != log_levels.end()) return;
     std::vector<std::string> names(log_levels.begin(), log_levels.end());
     std::string message = "must be one of " + list(names) + ", got " + in_quotes(level);
-    if (auto near = closest(level, names)) message += " (did you mean \"" + *near + "\"?)";
+    std::optional<std::string> near = closest(level, names);
+    for (std::size_t i = 0; !near && i < names.size(); ++i)  // "warning", "err"
+      if (level.size() >= 3 && (level.starts_with(names[i]) || names[i].starts_with(level))) near = names[i];
+    if (near) message += " (did you mean \"" + *near + "\"?)";
     add("log_level", message + from("log_level"));
   }
 
@@ -546,11 +549,13 @@ class duplicate_finder {
       case json::parse_event_t::object_start:
       case json::parse_event_t::array_start: {
         std::string path;
+        bool comment = false;  // inside a comment's value: anything goes
         if (!frames_.empty()) {
           const frame& parent = frames_.back();
           path = parent.is_object ? join_path(parent.path, shown_key(parent.last_key)) : parent.path + "[]";
+          comment = parent.comment || (parent.is_object && is_comment_key(parent.last_key));
         }
-        frames_.push_back({std::move(path), event == json::parse_event_t::object_start, {}, {}});
+        frames_.push_back({std::move(path), event == json::parse_event_t::object_start, comment, {}, {}});
         break;
       }
       case json::parse_event_t::object_end:
@@ -561,7 +566,7 @@ class duplicate_finder {
         if (frames_.empty() || !parsed.is_string()) break;
         frame& f = frames_.back();
         f.last_key = parsed.get<std::string>();
-        if (!is_comment_key(f.last_key) && !f.seen.insert(f.last_key).second)
+        if (!f.comment && !is_comment_key(f.last_key) && !f.seen.insert(f.last_key).second)
           problems_.push_back({join_path(f.path, shown_key(f.last_key)),
                                "duplicate key; JSON keeps only the last one, so remove the other"});
         break;
@@ -575,6 +580,7 @@ class duplicate_finder {
   struct frame {
     std::string path;
     bool is_object = true;
+    bool comment = false;
     std::set<std::string> seen;
     std::string last_key;
   };
