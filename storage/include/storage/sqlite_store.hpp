@@ -1,0 +1,110 @@
+#pragma once
+// kintsugi::storage::sqlite_store: core::store on one SQLite database file.
+//
+// Opening a file sets WAL journaling, synchronous=FULL (a committed transaction survives power loss;
+// batch events into one transaction to pay one fsync per batch), foreign keys and a busy timeout,
+// then brings the schema up to date with the migrations compiled into the binary
+// (storage/migrations/NNN_name.sql; PRAGMA user_version is the schema version).
+//
+// One connection, not thread-safe: use it from one thread at a time (STYLE.md: a one-thread pool).
+//
+// Behaviour the core::store interface leaves open, as implemented here:
+// - remember_event with an empty key (events that need no deduplication) returns true and stores nothing.
+// - add_entry with a source_id that is already captured throws store_error (check entry_by_source first);
+//   an empty source_id is stored as "none", so the bot's own entries never collide.
+// - add_why with position <= 0 takes the next position of that incident (1 for the first).
+// - update_incident / update_entry / update_action / mark_sent / mark_failed_attempt on an id that does
+//   not exist throw store_error (that is a bug in the caller, not an expected outcome).
+//   mark_sent on an item already sent keeps the first sent time.
+// - pending(0) returns nothing; pending(n) the n oldest unsent items by enqueue order.
+// - latest_document is the one saved last.
+// - revisions_of_incident orders by the entries' timeline order (at, id), then replaced_at.
+// - rollback() outside a transaction does nothing; rollback_to_savepoint() also releases the savepoint,
+//   so none is left open.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/store.hpp"
+
+namespace kintsugi::storage {
+
+struct sqlite_options {
+  // How long a statement waits for another connection's lock before failing with store_error.
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+class sqlite_store final : public core::store {
+ public:
+  // `path` is a file name (created if missing) or ":memory:". Throws core::store_error when the file
+  // cannot be opened, is not a kintsugi database, or has a schema newer than this build knows.
+  explicit sqlite_store(const std::string& path, sqlite_options options = {});
+  ~sqlite_store() override;
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+  sqlite_store(sqlite_store&&) = delete;
+  sqlite_store& operator=(sqlite_store&&) = delete;
+
+  // The database's schema version (PRAGMA user_version), and the newest one this build knows.
+  int schema_version();
+  static int latest_schema_version() noexcept;
+
+  void begin() override;
+  void commit() override;
+  void rollback() override;
+  void savepoint() override;
+  void release_savepoint() override;
+  void rollback_to_savepoint() override;
+
+  bool remember_event(std::string_view key, core::timestamp at) override;
+
+  core::id_t create_incident(const core::incident& i) override;
+  void update_incident(const core::incident& i) override;
+  std::optional<core::incident> find_incident(core::id_t id) override;
+  std::optional<core::incident> incident_in_channel(std::string_view channel) override;
+  std::vector<core::incident> incidents_since(core::timestamp since) override;
+  std::vector<core::incident> open_incidents() override;
+
+  core::id_t add_entry(const core::timeline_entry& e) override;
+  void update_entry(const core::timeline_entry& e) override;
+  std::optional<core::timeline_entry> entry_by_source(std::string_view source_id) override;
+  std::vector<core::timeline_entry> timeline(core::id_t incident_id, std::size_t last = 0) override;
+  void add_revision(const core::revision& r) override;
+  std::vector<core::revision> revisions(core::id_t entry_id) override;
+  std::vector<core::revision> revisions_of_incident(core::id_t incident_id) override;
+
+  core::id_t add_why(const core::why& w) override;
+  std::vector<core::why> whys(core::id_t incident_id) override;
+  core::id_t add_factor(const core::factor& f) override;
+  std::vector<core::factor> factors(core::id_t incident_id) override;
+  core::id_t add_lesson(const core::lesson& l) override;
+  std::vector<core::lesson> lessons(core::id_t incident_id) override;
+
+  core::id_t add_action(const core::action_item& a) override;
+  void update_action(const core::action_item& a) override;
+  std::optional<core::action_item> find_action(core::id_t id) override;
+  std::vector<core::action_item> actions_of(core::id_t incident_id) override;
+  std::vector<core::action_item> open_actions() override;
+  std::vector<core::action_item> actions_since(core::timestamp since) override;
+
+  void upsert_user(const core::user& u) override;
+  std::optional<core::user> find_user(std::string_view id) override;
+
+  core::id_t save_document(const core::document_version& d) override;
+  std::optional<core::document_version> latest_document(core::id_t incident_id) override;
+
+  core::id_t enqueue(const core::action& a, core::timestamp at) override;
+  std::vector<core::outbox_item> pending(std::size_t limit) override;
+  void mark_sent(core::id_t outbox_id, core::timestamp at) override;
+  void mark_failed_attempt(core::id_t outbox_id) override;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace kintsugi::storage

@@ -1,0 +1,96 @@
+#include "action_json.hpp"
+
+#include <concepts>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "core/store.hpp"
+
+namespace kintsugi::storage::detail {
+
+namespace {
+
+using nlohmann::json;
+
+// One type name per alternative: a new action type fails to compile until it is named here.
+template <class T>
+constexpr std::string_view type_name() = delete;
+template <>
+constexpr std::string_view type_name<core::post_message>() { return "post_message"; }
+template <>
+constexpr std::string_view type_name<core::post_ephemeral>() { return "post_ephemeral"; }
+template <>
+constexpr std::string_view type_name<core::direct_message>() { return "direct_message"; }
+template <>
+constexpr std::string_view type_name<core::create_channel>() { return "create_channel"; }
+template <>
+constexpr std::string_view type_name<core::invite_user>() { return "invite_user"; }
+template <>
+constexpr std::string_view type_name<core::set_topic>() { return "set_topic"; }
+
+// The fields of each action, listed once for both directions (A is the action, const or not).
+template <class A, class T>
+concept action_of = std::same_as<std::remove_const_t<A>, T>;
+
+template <action_of<core::post_message> A, class F>
+void fields(A& a, F&& f) { f("channel", a.channel); f("text", a.text); }
+template <action_of<core::post_ephemeral> A, class F>
+void fields(A& a, F&& f) { f("channel", a.channel); f("user", a.user); f("text", a.text); }
+template <action_of<core::direct_message> A, class F>
+void fields(A& a, F&& f) { f("user", a.user); f("text", a.text); }
+template <action_of<core::create_channel> A, class F>
+void fields(A& a, F&& f) { f("name", a.name); }
+template <action_of<core::invite_user> A, class F>
+void fields(A& a, F&& f) { f("channel", a.channel); f("user", a.user); }
+template <action_of<core::set_topic> A, class F>
+void fields(A& a, F&& f) { f("channel", a.channel); f("text", a.text); }
+
+[[noreturn]] void fail(std::string_view what) {
+  throw core::store_error("storage: outbox item is not a valid action: " + std::string(what));
+}
+
+template <std::size_t I = 0>
+core::action decode(std::string_view type, const json& j) {
+  if constexpr (I == std::variant_size_v<core::action>) {
+    fail("unknown type '" + std::string(type) + "'");
+  } else {
+    using alternative = std::variant_alternative_t<I, core::action>;
+    if (type != type_name<alternative>()) return decode<I + 1>(type, j);
+    alternative a;
+    fields(a, [&j](const char* key, std::string& value) {
+      const auto it = j.find(key);
+      if (it == j.end() || !it->is_string()) fail("field '" + std::string(key) + "' missing or not a string");
+      value = it->template get<std::string>();
+    });
+    return a;
+  }
+}
+
+}  // namespace
+
+std::string action_to_json(const core::action& a) {
+  json j = json::object();
+  std::visit(
+      [&j](const auto& alternative) {
+        using alternative_t = std::decay_t<decltype(alternative)>;
+        j["type"] = type_name<alternative_t>();
+        fields(alternative, [&j](const char* key, const std::string& value) { j[key] = value; });
+      },
+      a);
+  return j.dump();
+}
+
+core::action action_from_json(std::string_view text) {
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) fail("not JSON");
+  if (!j.is_object()) fail("not a JSON object");
+  const auto type = j.find("type");
+  if (type == j.end() || !type->is_string()) fail("no \"type\"");
+  return decode(type->get_ref<const std::string&>(), j);
+}
+
+}  // namespace kintsugi::storage::detail
