@@ -1,0 +1,189 @@
+// The text console: a chat room in a terminal, for trying kintsugi and for teams without a chat platform.
+#include <chrono>
+#include <istream>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+#include "console/console.hpp"
+
+namespace kintsugi::console {
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+core::timestamp wall_clock() {
+  return std::chrono::time_point_cast<core::duration>(std::chrono::system_clock::now());
+}
+
+std::string indent(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += "    ";
+  }
+  return out;
+}
+
+constexpr const char* console_help =
+    "Console commands (everything else is a chat message, and /incident … is the bot's command):\n"
+    "  :user NAME        speak as NAME            :channel NAME   move to channel NAME\n"
+    "  :edit N TEXT      edit your message [N]    :delete N       delete message [N]\n"
+    "  :pin N            📌 mark [N] a key event   :tz ZONE        your time zone (e.g. Europe/Berlin)\n"
+    "  :help             this text                :quit           leave (Ctrl-D works too)";
+
+class text_console {
+ public:
+  text_console(std::ostream& out, core::store& db, core::dispatcher& d, const options& opt)
+      : out_(out), db_(db), d_(d), user_(opt.user), channel_(opt.channel) {
+    session_ = "t" + std::to_string(wall_clock().time_since_epoch().count());
+  }
+
+  void banner(const options& opt) {
+    out_ << "kintsugi console — you are @" << user_ << " in #" << channel_ << " (database: " << opt.database << ")\n"
+         << "Try: /incident start Checkout is slow sev2    ·    /incident help    ·    :help for console commands\n"
+         << "To run kintsugi in Slack or Mattermost: put tokens in a config file (see config/kintsugi.example.json)\n"
+         << "and start `kintsugi run --config FILE`.\n";
+    deliver();
+  }
+
+  // false when the person wants to leave.
+  bool line(const std::string& raw) {
+    std::string text = raw;
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (text.find_first_not_of(" \t") == std::string::npos) return true;
+    if (text.front() == ':') return console_command(text);
+    auto now = wall_clock();
+    std::string id = session_ + "-" + std::to_string(++counter_);
+    if (text.starts_with("/")) {
+      auto space = text.find(' ');
+      std::string word = text.substr(0, space);
+      if (word != "/incident") {
+        out_ << "  I only know /incident. Try /incident help.\n";
+        return true;
+      }
+      handle(core::command_invoked{id, channel_, user_, space == std::string::npos ? "" : text.substr(space + 1), now});
+      return true;
+    }
+    numbered_[counter_] = id;
+    out_ << "  [" << counter_ << "] " << core::format_clock(now) << " @" << user_ << " in #" << channel_ << "\n";
+    handle(core::message_posted{id, channel_, user_, text, now, false, {}});
+    return true;
+  }
+
+  void prompt() { out_ << "@" << user_ << " #" << channel_ << " > " << std::flush; }
+
+ private:
+  void handle(core::event e) {
+    std::vector<core::event> batch{std::move(e)};
+    auto outcomes = d_.process(batch);
+    if (!outcomes.front().error.empty()) out_ << "  (could not store that: " << outcomes.front().error << ")\n";
+    deliver();
+  }
+
+  void deliver() {
+    d_.deliver([this](const core::action& a) { show(a); return true; }, wall_clock());
+    out_.flush();
+  }
+
+  void show(const core::action& a) {
+    std::visit(overloaded{
+                   [&](const core::post_message& p) {
+                     out_ << "#" << p.channel << "  kintsugi: " << indent(render_mentions(p.text)) << "\n";
+                   },
+                   [&](const core::post_ephemeral& p) {
+                     out_ << "#" << p.channel << "  kintsugi (only @" << p.user << " sees this): "
+                          << indent(render_mentions(p.text)) << "\n";
+                   },
+                   [&](const core::direct_message& p) {
+                     out_ << "DM to @" << p.user << "  kintsugi: " << indent(render_mentions(p.text)) << "\n";
+                   },
+                   [&](const core::create_channel& p) { out_ << "— kintsugi created #" << p.name << "\n"; },
+                   [&](const core::invite_user& p) {
+                     out_ << "— @" << p.user << " was invited to #" << p.channel << "\n";
+                     if (p.user == user_) {
+                       channel_ = p.channel;
+                       out_ << "  (you are now in #" << channel_ << ")\n";
+                     }
+                   },
+                   [&](const core::set_topic& p) {
+                     out_ << "— topic of #" << p.channel << ": " << render_mentions(p.text) << "\n";
+                   },
+               },
+               a);
+  }
+
+  std::optional<std::string> message_id(const std::string& n) {
+    try {
+      auto it = numbered_.find(std::stoi(n));
+      if (it != numbered_.end()) return it->second;
+    } catch (const std::exception&) {
+    }
+    out_ << "  No message [" << n << "] in this session. Messages show their number when you send them.\n";
+    return std::nullopt;
+  }
+
+  bool console_command(const std::string& text) {
+    std::istringstream words{text.substr(1)};
+    std::string cmd, arg;
+    words >> cmd >> arg;
+    std::string rest;
+    std::getline(words, rest);
+    if (auto p = rest.find_first_not_of(' '); p != std::string::npos) rest = rest.substr(p);
+    else rest.clear();
+    auto now = wall_clock();
+    if (cmd == "quit" || cmd == "q" || cmd == "exit") return false;
+    if (cmd == "user" && !arg.empty()) {
+      user_ = arg[0] == '@' ? arg.substr(1) : arg;
+      out_ << "  You are now @" << user_ << ".\n";
+    } else if (cmd == "channel" && !arg.empty()) {
+      channel_ = arg[0] == '#' ? arg.substr(1) : arg;
+      out_ << "  You are now in #" << channel_ << ".\n";
+    } else if (cmd == "edit" && !arg.empty() && !rest.empty()) {
+      if (auto id = message_id(arg)) handle(core::message_edited{*id, rest, now});
+    } else if (cmd == "delete" && !arg.empty()) {
+      if (auto id = message_id(arg)) handle(core::message_deleted{*id, now});
+    } else if (cmd == "pin" && !arg.empty()) {
+      if (auto id = message_id(arg)) handle(core::reaction_added{*id, user_, "pushpin", now});
+    } else if (cmd == "tz" && !arg.empty()) {
+      auto u = db_.find_user(user_).value_or(core::user{user_, {}, {}});
+      u.tz = arg;
+      db_.upsert_user(u);
+      out_ << "  Times you type are now read in " << arg << ".\n";
+    } else {
+      out_ << console_help << "\n";
+    }
+    return true;
+  }
+
+  std::ostream& out_;
+  core::store& db_;
+  core::dispatcher& d_;
+  std::string user_;
+  std::string channel_;
+  std::string session_;
+  int counter_ = 0;
+  std::map<int, std::string> numbered_;
+};
+
+}  // namespace
+
+int run_text(std::istream& in, std::ostream& out, core::store& db, core::dispatcher& d, const options& opt) {
+  text_console console{out, db, d, opt};
+  console.banner(opt);
+  std::string line;
+  console.prompt();
+  while (std::getline(in, line)) {
+    if (!console.line(line)) break;
+    console.prompt();
+  }
+  out << "\nBye. Everything is stored; `kintsugi console` picks up where you left off.\n";
+  return 0;
+}
+
+}  // namespace kintsugi::console
