@@ -623,7 +623,7 @@ load_result parse(std::string_view json_text, std::string_view source, const env
                        });
   } catch (const json::parse_error& e) {
     return {std::nullopt, {{"", syntax_message(source, e)}}};
-  } catch (const json::exception& e) {
+  } catch (const json::exception&) {
     return {std::nullopt, {{"", std::string(source.empty() ? "the configuration" : source) + " cannot be read as JSON"}}};
   }
   builder b(source, std::move(problems));
