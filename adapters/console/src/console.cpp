@@ -9,7 +9,7 @@
 namespace kintsugi::console {
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 using namespace std::string_literals;
 
 constexpr std::size_t max_line_bytes = 1 << 20;
