@@ -423,7 +423,7 @@ parse_result parser::start() {
   for (std::size_t k = 0; k < nargs(); ++k) {
     if (dropped[k]) continue;
     const std::string_view w = arg(k);
-    if (looks_like_severity(w)) return fail("start", quoted(w) + " is not a severity. " + std::string{severity_choices});
+    if (looks_like_severity(w) && !severity_word(w)) return fail("start", quoted(w) + " is not a severity. " + std::string{severity_choices});
     if (!starts_with_ci(w, "service:")) continue;
     const std::string_view service = w.substr(8);
     if (service.empty()) return fail("start", "`service:` needs a name, like `service:payments`.");
@@ -692,7 +692,13 @@ parse_result parse_command(std::string_view text, const parse_context& ctx) {
     parser p{clean_utf8(text), ctx};
     return p.run();
   } catch (const std::exception&) {
-    return failure("Sorry, I could not read that command. Try `/incident help`.", {});
+    // Not expected (out of memory at most); the contract is an error value, never an exception.
+    std::string usage;
+    try {
+      usage = grammar::overview_text();
+    } catch (const std::exception&) {
+    }
+    return failure("Sorry, I could not read that command. Try `/incident help`.", std::move(usage));
   }
 }
 
