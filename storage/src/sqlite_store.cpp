@@ -471,8 +471,9 @@ struct statements {
         actions_of(db, select_sql("action_items", action_columns, "a") + " WHERE a.incident_id = ?1 ORDER BY a.id"),
         // The literal matches the partial index action_items_open.
         open_actions(db, select_sql("action_items", action_columns, "a") + " WHERE a.status = 'open' ORDER BY a.id"),
+        // Through the incidents of the window (incidents_by_declared_at), not a scan of every item.
         actions_since(db, select_sql("action_items", action_columns, "a") +
-                              " JOIN incidents i ON i.id = a.incident_id WHERE i.declared_at >= ?1 ORDER BY a.id"),
+                              " WHERE a.incident_id IN (SELECT id FROM incidents WHERE declared_at >= ?1) ORDER BY a.id"),
         upsert_user(db, "INSERT INTO users (id, display_name, tz) VALUES (?1, ?2, ?3) "
                         "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, tz = excluded.tz"),
         user_by_id(db, "SELECT id, display_name, tz FROM users WHERE id = ?1"),
