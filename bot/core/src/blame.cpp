@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -158,6 +159,10 @@ constexpr std::array<std::string_view, 14> between_words{
     "just", "also", "never", "then", "again", "already", "had", "has", "have", "still", "once", "obviously",
     "apparently", "probably"};
 
+// Where the words after a verb stop being its object.
+constexpr std::array<std::string_view, 9> clause_words{"and", "but", "so", "because", "then", "while", "which",
+                                                       "when", "after"};
+
 enum class verb_kind { none, forgot, did_not, missed, broke, caused, mistake };
 
 struct verb_match {
@@ -303,7 +308,9 @@ class scanner {
       if (pronoun && m.kind != verb_kind::did_not && m.kind != verb_kind::forgot && m.kind != verb_kind::missed) {
         return std::nullopt;
       }
-      return match{i, at + m.length, category::person_failure, m.kind};
+      std::size_t end = at + m.length;
+      if (m.kind == verb_kind::did_not && end < toks.size() && toks[end].word == "to") ++end;  // "failed to"
+      return match{i, end, category::person_failure, m.kind};
     };
     if (auto m = try_verb(v)) return m;
     // One word between: an adverb or an auxiliary ("alice accidentally broke"), or after a possessive any
@@ -352,6 +359,7 @@ class scanner {
         auto gap = text.substr(toks[k - 1].end, toks[k].begin - toks[k - 1].end);
         if (gap.find_first_of(".,;:!?()\n\r\"") != std::string_view::npos) break;
       }
+      if (k > from && one_of(toks[k].word, clause_words)) break;
       last = k;
     }
     return std::string(trim(text.substr(toks[from].begin, toks[last].end - toks[from].begin)));
@@ -435,13 +443,13 @@ class scanner {
   std::unordered_map<std::string, std::vector<std::vector<std::string>>> names_;
 };
 
-// Everyone who appears in the record, by id and by display name.
+// Everyone who appears in the record, by id and by display name; each looked at once, however long the timeline.
 std::vector<std::string> people_of(const incident_record& r) {
-  std::vector<std::string> people;
-  auto add = [&people, &r](const std::string& user_id) {
-    if (user_id.empty() || user_id == bot_author) return;
-    people.push_back(user_id);
-    if (auto it = r.names.find(user_id); it != r.names.end() && !it->second.empty()) people.push_back(it->second);
+  std::set<std::string, std::less<>> people;
+  auto add = [&people, &r](std::string_view user_id) {
+    if (user_id.empty() || user_id == bot_author || people.find(user_id) != people.end()) return;
+    people.emplace(user_id);
+    if (auto it = r.names.find(user_id); it != r.names.end() && !it->second.empty()) people.insert(it->second);
   };
   add(r.inc.declared_by);
   for (const auto& holder : r.inc.roles) add(holder);
@@ -453,16 +461,8 @@ std::vector<std::string> people_of(const incident_record& r) {
     add(a.owner);
     add(a.created_by);
   }
-  std::string last;
-  for (const auto& e : r.entries) {
-    if (e.author != last) {  // cheap de-duplication for long runs by one author
-      add(e.author);
-      last = e.author;
-    }
-  }
-  std::sort(people.begin(), people.end());
-  people.erase(std::unique(people.begin(), people.end()), people.end());
-  return people;
+  for (const auto& e : r.entries) add(e.author);
+  return {people.begin(), people.end()};
 }
 
 }  // namespace

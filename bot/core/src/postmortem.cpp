@@ -52,19 +52,15 @@ void append_time_of_day(std::string& out, timestamp t) {
   append_two(out, secs % 60);
 }
 
-// Free text on one line (titles, table cells, list items that must not break).
+// Free text on one line (titles, table cells, list items that must not break): line breaks become one space.
 void append_one_line(std::string& out, std::string_view text) {
-  bool space = false;
-  for (char c : trim(text)) {
-    if (c == '\n' || c == '\r') {
-      space = true;
-      continue;
-    }
-    if (space) {
-      if (out.empty() || out.back() != ' ') out.push_back(' ');
-      space = false;
-    }
-    out.push_back(c);
+  text = trim(text);
+  while (!text.empty()) {
+    auto brk = text.find_first_of("\r\n");
+    out.append(text.substr(0, brk));
+    if (brk == std::string_view::npos) break;
+    text = trim(text.substr(brk));
+    if (!text.empty() && out.back() != ' ') out.push_back(' ');
   }
 }
 
@@ -78,12 +74,16 @@ void append_cell(std::string& out, std::string_view text) {
   }
 }
 
-// Free text inside a list item: later lines are indented so they stay in the item.
+// Free text inside a list item: later lines are indented so they stay in the item. Appended a line at a time,
+// not a character at a time: this runs over every entry of long timelines.
 void append_block(std::string& out, std::string_view text, std::string_view indent) {
-  for (char c : trim(text)) {
-    if (c == '\r') continue;
-    out.push_back(c);
-    if (c == '\n') out.append(indent);
+  text = trim(text);
+  while (!text.empty()) {
+    auto brk = text.find_first_of("\r\n");
+    out.append(text.substr(0, brk));
+    if (brk == std::string_view::npos) break;
+    out.append("\n").append(indent);
+    text.remove_prefix(text.substr(brk, 2) == "\r\n" ? brk + 2 : brk + 1);
   }
 }
 
