@@ -81,7 +81,9 @@ std::string action_to_json(const core::action& a) {
         fields(alternative, [&j](const char* key, const std::string& value) { j[key] = value; });
       },
       a);
-  return j.dump();
+  // Text from a platform is normally UTF-8; a stray invalid byte becomes U+FFFD instead of failing
+  // the whole transaction that wanted to send it.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 core::action action_from_json(std::string_view text) {

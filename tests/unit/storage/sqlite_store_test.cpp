@@ -675,6 +675,15 @@ TEST_CASE("sqlite_store: the outbox round-trips every action type") {
   });
 }
 
+TEST_CASE("sqlite_store: text that is not valid UTF-8 is queued with a replacement character") {
+  on_both([](sqlite_store& s) {
+    s.enqueue(core::post_message{"C", "cut off \xE2\x82"}, at(0));
+    const auto items = s.pending(1);
+    REQUIRE(items.size() == 1);
+    CHECK(std::get<core::post_message>(items[0].what).text == "cut off \xEF\xBF\xBD");
+  });
+}
+
 TEST_CASE("sqlite_store: pending is oldest first and unsent only; mark_sent and failed attempts") {
   on_both([](sqlite_store& s) {
     const auto a = s.enqueue(core::post_message{"C", "a"}, at(0));
