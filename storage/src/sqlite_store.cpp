@@ -60,7 +60,7 @@ std::int64_t to_limit(std::size_t n) {
 
 std::string date_text(core::date d) {
   const int year = static_cast<int>(d.year());
-  if (!d.ok() || year < 0 || year > 9999) fail("write", "invalid date");
+  if (!d.ok() || year < 0 || year > 9999) fail("write", "invalid due date (a real day in years 0-9999)");
   std::array<char, 16> buffer{};
   std::snprintf(buffer.data(), buffer.size(), "%04d-%02u-%02u", year, static_cast<unsigned>(d.month()),
                 static_cast<unsigned>(d.day()));
