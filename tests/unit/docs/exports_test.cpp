@@ -263,6 +263,11 @@ TEST_CASE("HTML: a full page, user HTML neutralised, tables and strikethrough re
   incident_record r = sample();
   r.inc.title = "Failover <b>stalled</b> & \"slow\"";
   r.factors[0].text = "<img src=x onerror=alert(1)>";
+  r.inc.impact = "See [the runbook](javascript:alert(1)) and <a href=\"javascript:alert(2)\">this</a>.";
+  action_item b = r.actions[0];
+  b.id = 4;
+  b.text = "path C:\\tmp|x `a|b`";
+  r.actions.push_back(b);
   const std::string html = postmortem_html(r);
   CHECK(html.rfind("<!DOCTYPE html>\n<html lang=\"en\">", 0) == 0);
   CHECK(contains(html, "<meta charset=\"utf-8\">"));
@@ -279,6 +284,9 @@ TEST_CASE("HTML: a full page, user HTML neutralised, tables and strikethrough re
   CHECK(contains(html, "<table>"));
   CHECK(contains(html, "<th>Action</th>"));
   CHECK(contains(html, "<td>Add a canary | stage gate</td>"));
+  CHECK(contains(html, "<td>path C:\\tmp|x <code>a|b</code></td>"));
+  CHECK_FALSE(contains(html, "javascript:"));
+  CHECK(contains(html, "the runbook</a>"));
   CHECK(contains(html, "<del>oops wrong channel</del>"));
   CHECK(contains(html, "<h2>Summary</h2>"));
   CHECK(contains(html, "<h3>Technology</h3>"));
