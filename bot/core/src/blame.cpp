@@ -139,6 +139,12 @@ constexpr std::array<fixed_phrase, 38> fixed_phrases{{
     {{"at", "fault"}, category::fault},
 }};
 
+// "error" as part of a technical term: "bob's error budget".
+constexpr std::array<std::string_view, 12> technical_after_error{
+    "budget", "budgets", "rate", "rates", "log", "logs", "message", "messages", "code", "codes", "page", "spike"};
+// "dave didn't have access" tells what the system did not give, not what a person failed to do.
+constexpr std::array<std::string_view, 5> state_after_did_not{"have", "need", "get", "receive", "hear"};
+
 // "fault" about things: page faults, fault tolerance, "no fault found".
 constexpr std::array<std::string_view, 12> technical_before_fault{
     "page", "segmentation", "bus", "protection", "hardware", "disk", "network", "power", "ground", "memory", "no",
@@ -150,7 +156,7 @@ constexpr std::array<std::string_view, 12> technical_after_fault{
 // Words that make the subject of "failed to" a person. "I" and "we" are left alone: telling what you did
 // yourself is what the practice asks for.
 constexpr std::array<std::string_view, 24> person_words{
-    "he",         "she",        "they",      "someone",   "somebody",  "engineer", "engineers",  "operator",
+    "he",         "she",        "intern",    "someone",   "somebody",  "engineer", "engineers",  "operator",
     "operators",  "developer",  "developers", "dev",      "devs",      "admin",    "admins",     "reviewer",
     "reviewers",  "responder",  "responders", "oncall",   "sre",       "sres",     "person",     "sysadmin"};
 
@@ -177,14 +183,24 @@ verb_match failure_verb(const std::vector<token>& toks, std::size_t i) {
       w == "neglects" || w == "skipped") {
     return {verb_kind::forgot, 1};
   }
-  if (w == "didn't" || w == "didnt" || w == "failed" || w == "fails") return {verb_kind::did_not, 1};
-  if (w == "did" && i + 1 < toks.size() && toks[i + 1].word == "not") return {verb_kind::did_not, 2};
+  auto state_follows = [&](std::size_t at) { return at < toks.size() && one_of(toks[at].word, state_after_did_not); };
+  if (w == "failed" || w == "fails") return {verb_kind::did_not, 1};
+  if (w == "didn't" || w == "didnt") return state_follows(i + 1) ? verb_match{} : verb_match{verb_kind::did_not, 1};
+  if (w == "did" && i + 1 < toks.size() && toks[i + 1].word == "not") {
+    return state_follows(i + 2) ? verb_match{} : verb_match{verb_kind::did_not, 2};
+  }
   if (w == "missed" || w == "misses" || w == "ignored" || w == "ignores" || w == "overlooked") {
     return {verb_kind::missed, 1};
   }
-  if (w == "broke" || w == "breaks") return {verb_kind::broke, 1};
+  if (w == "broke" || w == "breaks") {
+    if (i + 1 < toks.size() && toks[i + 1].word == "down") return {};  // "broke down the timeline"
+    return {verb_kind::broke, 1};
+  }
   if (w == "caused" || w == "causes") return {verb_kind::caused, 1};
-  if (w == "mistake" || w == "mistakes" || w == "error" || w == "errors") return {verb_kind::mistake, 1};
+  if (w == "mistake" || w == "mistakes" || w == "error" || w == "errors") {
+    if (i + 1 < toks.size() && one_of(toks[i + 1].word, technical_after_error)) return {};
+    return {verb_kind::mistake, 1};
+  }
   return {};
 }
 

@@ -416,7 +416,7 @@ TEST_CASE("a person as the subject of a failure is flagged, with a specific sugg
 }
 
 TEST_CASE("ordinary words are not blame") {
-  const std::vector<std::string> people{"bob", "al", "x"};
+  const std::vector<std::string> people{"bob", "al", "x", "dave"};
   for (const char* text : {
            "The default config was wrong",
            "A faulty disk in rack 3",
@@ -434,6 +434,10 @@ TEST_CASE("ordinary words are not blame") {
            "We missed the alert",
            "x forgot",  // one-letter "names" are ignored
            "the shoulder of the graph",
+           "bob's error budget ran out",
+           "bob broke down the timeline for us",
+           "dave didn't have access to the console",
+           "the replicas lagged and they failed to catch up",
            "",
        }) {
     CAPTURE(text);
