@@ -153,8 +153,8 @@ constexpr std::array<std::string_view, 12> technical_after_fault{
     "tolerance", "tolerant", "injection", "injector", "domain", "domains", "zone", "zones", "isolation", "handler",
     "handling", "detection"};
 
-// Words that make the subject of "failed to" a person. "I" and "we" are left alone: telling what you did
-// yourself is what the practice asks for.
+// Words that make a person the subject of "failed to", "forgot", "missed" and the like. "I" and "we" are left
+// alone: telling what you did yourself is what the practice asks for; "they" is as often the replicas.
 constexpr std::array<std::string_view, 24> person_words{
     "he",         "she",        "intern",    "someone",   "somebody",  "engineer", "engineers",  "operator",
     "operators",  "developer",  "developers", "dev",      "devs",      "admin",    "admins",     "reviewer",
@@ -221,9 +221,9 @@ class scanner {
  public:
   explicit scanner(const std::vector<std::string>& people) {
     for (const auto& person : people) {
-      add_name(words_of(person));
       auto words = words_of(person);
       if (words.size() > 1) add_name({words.front()});  // "Alice Smith" is also "alice"
+      add_name(std::move(words));
     }
   }
 
