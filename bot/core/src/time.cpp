@@ -183,7 +183,7 @@ std::string format_iso(timestamp t) {
   out += two(tod.hours().count()) + ':' + two(tod.minutes().count()) + ':' + two(tod.seconds().count());
   auto us = tod.subseconds().count();
   if (us != 0) {
-    std::array<char, 16> buf{};
+    std::array<char, 32> buf{};
     if (us % 1000 == 0) std::snprintf(buf.data(), buf.size(), ".%03lld", static_cast<long long>(us / 1000));
     else std::snprintf(buf.data(), buf.size(), ".%06lld", static_cast<long long>(us));
     out += buf.data();
