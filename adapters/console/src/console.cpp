@@ -1,5 +1,7 @@
 #include "console/console.hpp"
 
+#include "core/mentions.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <istream>
@@ -118,22 +120,7 @@ decode_result decode_line(std::string_view line, std::optional<core::timestamp>&
 }
 
 std::string render_mentions(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '<' && i + 2 < text.size() && (text[i + 1] == '@' || text[i + 1] == '#')) {
-      auto close = text.find('>', i);
-      auto body = close == std::string_view::npos ? std::string_view{} : text.substr(i + 2, close - i - 2);
-      if (!body.empty() && body.find_first_of(" <\n") == std::string_view::npos) {
-        out += text[i + 1];
-        out += body.substr(0, body.find('|'));
-        i = close;
-        continue;
-      }
-    }
-    out += text[i];
-  }
-  return out;
+  return core::render_mentions(text, [](std::string_view id) { return std::string{id}; });
 }
 
 std::string encode_action(const core::action& a) {

@@ -59,7 +59,7 @@ class text_console {
     if (text.find_first_not_of(" \t") == std::string::npos) return true;
     if (text.front() == ':') return console_command(text);
     auto now = wall_clock();
-    std::string id = session_ + "-" + std::to_string(++counter_);
+    std::string id = session_ + "-" + std::to_string(++lines_);
     if (text.starts_with("/")) {
       auto space = text.find(' ');
       std::string word = text.substr(0, space);
@@ -70,8 +70,8 @@ class text_console {
       handle(core::command_invoked{id, channel_, user_, space == std::string::npos ? "" : text.substr(space + 1), now});
       return true;
     }
-    numbered_[counter_] = id;
-    out_ << "  [" << counter_ << "] " << core::format_clock(now) << " @" << user_ << " in #" << channel_ << "\n";
+    numbered_[++messages_] = id;
+    out_ << "  [" << messages_ << "] " << core::format_clock(now) << " UTC\n";
     handle(core::message_posted{id, channel_, user_, text, now, false, {}});
     return true;
   }
@@ -167,7 +167,8 @@ class text_console {
   std::string user_;
   std::string channel_;
   std::string session_;
-  int counter_ = 0;
+  int lines_ = 0;     // every line sent: part of each event's unique id
+  int messages_ = 0;  // chat messages only: the numbers :edit, :delete and :pin take
   std::map<int, std::string> numbered_;
 };
 

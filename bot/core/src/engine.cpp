@@ -1,5 +1,6 @@
 #include "core/engine.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/command.hpp"
@@ -128,6 +129,8 @@ actions engine::on_command(const command_invoked& c) {
                  [&](const cmd::stats&) { detail::run_report_command(s, cmd); },
              },
              cmd);
+  // The topic follows what was said about the change.
+  std::stable_partition(s.out.begin(), s.out.end(), [](const action& a) { return !std::holds_alternative<set_topic>(a); });
   return std::move(s.out);
 }
 

@@ -165,17 +165,27 @@ void post_text_entry(command_scope& s, entry_kind kind, const std::string& text,
   if (auto hint = blame_hint(s.db, *s.inc, text, label); !hint.empty()) s.tell(hint);
 }
 
+std::string milestone_label(milestone m) {
+  switch (m) {
+    case milestone::began: return "Impact began";
+    case milestone::detected: return "Detected";
+    case milestone::acknowledged: return "Acknowledged";
+    case milestone::mitigated: return "Mitigated";
+    case milestone::resolved: return "Resolved";
+  }
+  return "Milestone";
+}
+
 void mark(command_scope& s, const cmd::mark& c) {
   incident after = *s.inc;
   auto& slot = after.at(c.which);
-  std::string m{name(c.which)};
-  std::string text = "Milestone " + m + " at " + format_minute(c.at) + " UTC";
+  std::string m = milestone_label(c.which);
+  std::string text = m + " — marked by " + mention(s.ev.user) + " at " + format_clock(s.ev.at) + " UTC";
   if (slot) text += " (was " + format_minute(*slot) + ")";
-  text += " — set by " + mention(s.ev.user);
   slot = c.at;
   s.record(after, entry_kind::milestone, text, true, c.at);
   s.save(*s.inc, after);
-  std::string reply = "⏱ " + m + " at " + format_minute(c.at) + " UTC.";
+  std::string reply = "⏱ " + m + ": " + format_minute(c.at) + " UTC.";
   auto metrics = metrics_of(after);
   auto add = [&](const char* label, const std::optional<duration>& d) {
     if (d) reply += std::string{" "} + label + " " + format_duration(*d) + ".";

@@ -1,6 +1,8 @@
 // Loading everything known about one incident, and reading incident references ("7", "INC-7").
 #include "core/record.hpp"
 
+#include "core/mentions.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -58,9 +60,30 @@ std::optional<incident_record> load_record(store& s, id_t id) {
     add(a.owner);
     add(a.created_by);
   }
+  // People mentioned in the texts too, so mentions read as names.
+  auto mentioned = [&add](const std::string& text) {
+    for_each_mention(text, [&add](char kind, std::string_view who) {
+      if (kind == '@') add(std::string{who});
+    });
+  };
+  for (const auto& e : r.entries) mentioned(e.text);
+  for (const auto& rev : r.revisions) mentioned(rev.text);
   for (const auto& user_id : people) {
     if (auto u = s.find_user(user_id); u && !u->display_name.empty()) r.names.emplace(user_id, u->display_name);
   }
+  // Documents are for people: <@U123> becomes @Name everywhere.
+  auto name_of = [&r](std::string_view who) { return r.display(who); };
+  auto render = [&name_of](std::string& text) {
+    if (text.find('<') != std::string::npos) text = render_mentions(text, name_of);
+  };
+  for (auto& e : r.entries) render(e.text);
+  for (auto& rev : r.revisions) render(rev.text);
+  for (auto& w : r.whys) render(w.text);
+  for (auto& f : r.factors) render(f.text);
+  for (auto& l : r.lessons) render(l.text);
+  for (auto& a : r.actions) render(a.text);
+  render(r.inc.summary);
+  render(r.inc.impact);
   return r;
 }
 

@@ -1,0 +1,53 @@
+#include "core/mentions.hpp"
+
+namespace kintsugi::core {
+namespace {
+
+// The mention starting at text[i], if one does: its kind, its id, and where it ends (the '>').
+struct found_mention {
+  char kind = 0;
+  std::string_view id;
+  std::size_t end = 0;
+};
+
+bool mention_at(std::string_view text, std::size_t i, found_mention& m) {
+  if (text[i] != '<' || i + 2 >= text.size() || (text[i + 1] != '@' && text[i + 1] != '#')) return false;
+  auto close = text.find('>', i);
+  if (close == std::string_view::npos) return false;
+  auto body = text.substr(i + 2, close - i - 2);
+  auto id = body.substr(0, body.find('|'));
+  if (id.empty() || id.find_first_of(" <\n\t") != std::string_view::npos) return false;
+  m = {text[i + 1], id, close};
+  return true;
+}
+
+}  // namespace
+
+void for_each_mention(std::string_view text, const std::function<void(char, std::string_view)>& each) {
+  for (auto i = text.find('<'); i != std::string_view::npos; i = text.find('<', i + 1)) {
+    found_mention m;
+    if (mention_at(text, i, m)) {
+      each(m.kind, m.id);
+      i = m.end;
+    }
+  }
+}
+
+std::string render_mentions(std::string_view text, const std::function<std::string(std::string_view)>& user_name) {
+  if (text.find('<') == std::string_view::npos) return std::string{text};
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    found_mention m;
+    if (text[i] == '<' && mention_at(text, i, m)) {
+      out += m.kind;
+      out += m.kind == '@' ? user_name(m.id) : std::string{m.id};
+      i = m.end;
+      continue;
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+}  // namespace kintsugi::core

@@ -1,0 +1,25 @@
+#include "core/mentions.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using namespace kintsugi::core;
+
+TEST_CASE("mentions render with the names a reader knows") {
+  auto name = [](std::string_view id) { return id == "U1" ? std::string{"Alice"} : std::string{id}; };
+  CHECK(render_mentions("<@U1> paged <@bob> in <#inc-db>", name) == "@Alice paged @bob in #inc-db");
+  CHECK(render_mentions("<@U1|alice> here", name) == "@Alice here");
+  CHECK(render_mentions("a < b and <@ x> and <@> and <#", name) == "a < b and <@ x> and <@> and <#");
+  CHECK(render_mentions("no mentions at all", name) == "no mentions at all");
+  CHECK(render_mentions("", name).empty());
+}
+
+TEST_CASE("for_each_mention finds people and channels") {
+  std::vector<std::string> seen;
+  for_each_mention("<@U1> and <#C2|general> and <@U3|x> but not <@ y>", [&](char kind, std::string_view id) {
+    seen.push_back(std::string(1, kind) + std::string{id});
+  });
+  CHECK(seen == std::vector<std::string>{"@U1", "#C2", "@U3"});
+}
