@@ -158,6 +158,22 @@ inline id_t faulty_store::enqueue(const action& a, timestamp when) {
   return inner_.enqueue(a, when);
 }
 
+// The actions without the topic changes, and the topic changes alone: where a topic change sits among the
+// replies is not part of the contract, what it says is.
+inline actions without_topics(const actions& all) {
+  actions out;
+  for (const auto& a : all)
+    if (!std::holds_alternative<set_topic>(a)) out.push_back(a);
+  return out;
+}
+
+inline std::string topics(const actions& all) {
+  std::string out;
+  for (const auto& a : all)
+    if (std::holds_alternative<set_topic>(a)) out += show(a) + "\n";
+  return out;
+}
+
 // Every action of type T, in order.
 template <class T>
 std::vector<T> of_kind(const actions& all) {
