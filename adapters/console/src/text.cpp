@@ -145,11 +145,20 @@ class text_console {
       channel_ = arg[0] == '#' ? arg.substr(1) : arg;
       out_ << "  You are now in #" << channel_ << ".\n";
     } else if (cmd == "edit" && !arg.empty() && !rest.empty()) {
-      if (auto id = message_id(arg)) handle(core::message_edited{*id, rest, now});
+      if (auto id = message_id(arg)) {
+        handle(core::message_edited{*id, rest, now});
+        out_ << "  [" << arg << "] edited (the timeline keeps the earlier text)\n";
+      }
     } else if (cmd == "delete" && !arg.empty()) {
-      if (auto id = message_id(arg)) handle(core::message_deleted{*id, now});
+      if (auto id = message_id(arg)) {
+        handle(core::message_deleted{*id, now});
+        out_ << "  [" << arg << "] deleted (the timeline marks it, it does not erase it)\n";
+      }
     } else if (cmd == "pin" && !arg.empty()) {
-      if (auto id = message_id(arg)) handle(core::reaction_added{*id, user_, "pushpin", now});
+      if (auto id = message_id(arg)) {
+        handle(core::reaction_added{*id, user_, "pushpin", now});
+        out_ << "  📌 [" << arg << "] is a key event\n";
+      }
     } else if (cmd == "tz" && !arg.empty()) {
       auto u = db_.find_user(user_).value_or(core::user{user_, {}, {}});
       u.tz = arg;

@@ -38,8 +38,11 @@ void add(command_scope& s, const cmd::action_add& c) {
   a.created_at = s.ev.at;
   a.id = s.db.add_action(a);
   s.record(inc, entry_kind::action_entry, "Action " + describe_item(a) + " added by " + mention(s.ev.user));
-  std::string reply = "✅ Action " + describe_item(a) + "." + (c.due ? "" : " (default due date; set one with `due:YYYY-MM-DD`)");
-  reply += " " + how_to_close(a);
+  std::string reply = "✅ Action #" + std::to_string(a.id) + " for " + mention(a.owner) + ": " + a.text + ". Due " +
+                      format_date(*a.due) +
+                      (c.due ? "" : " (the default, " + std::to_string(s.options.default_due_days) +
+                                        " days out; `due:YYYY-MM-DD` picks another)") +
+                      ", kind " + std::string{name(a.kind)} + ". Closed with `/incident action done " + std::to_string(a.id) + "`.";
   s.say(reply);
   s.dm(a.owner, "Hi " + mention(a.owner) + ", you own action #" + std::to_string(a.id) + " from " + inc.key() + " (" +
                     inc.title + "): " + a.text + ". Due " + format_date(*a.due) + ". " + how_to_close(a) +

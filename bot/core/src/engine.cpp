@@ -177,11 +177,16 @@ std::string roles_line(const incident& i) {
 std::string severity_line(severity s) { return std::string{name(s)} + " (" + std::string{describe(s)} + ")"; }
 
 std::string blame_hint(store& db, const incident& i, std::string_view text, std::string_view where) {
+  // The people of this incident: role holders, the declarer, owners, and who spoke lately.
   std::vector<std::string> people;
   for (const auto& holder : i.roles)
     if (!holder.empty()) people.push_back(holder);
   if (!i.declared_by.empty()) people.push_back(i.declared_by);
   for (const auto& a : db.actions_of(i.id)) people.push_back(a.owner);
+  for (const auto& e : db.timeline(i.id, 200))
+    if (e.author != bot_author) people.push_back(e.author);
+  std::sort(people.begin(), people.end());
+  people.erase(std::unique(people.begin(), people.end()), people.end());
   for (std::size_t k = 0, n = people.size(); k < n; ++k)
     if (auto u = db.find_user(people[k]); u && !u->display_name.empty()) people.push_back(u->display_name);
   auto notes = scan_blame(text, where, people);
