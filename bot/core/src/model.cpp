@@ -65,7 +65,7 @@ std::string_view describe(severity v) {
     case severity::sev2: return "major: an important feature is broken or badly degraded for many users";
     case severity::sev3: return "minor: partial degradation for some users, a workaround exists";
     case severity::sev4: return "low: cosmetic or internal, no customer impact";
-    case severity::near_miss: return "near miss: it could have hurt and did not, worth learning from";
+    case severity::near_miss: return "it could have hurt and did not: worth learning from";
   }
   return "";
 }
