@@ -76,6 +76,21 @@ TEST_CASE("add: the default due date follows the option and crosses month ends")
   CHECK(contains(of_kind<post_message>(out)[0].text, "Due 2027-01-14 (the default, 30 days out;"));
 }
 
+// BUG (action_commands.cpp, add): the default due date counts from the UTC day, while due:+Nd and the
+// "in the past" check count from the user's own day (parse_command, local_today). For a user in Berlin at
+// 00:30 local time the default is a day earlier than due:+14d.
+TEST_CASE("add: the default due date counts from the user's own day, like due:+14d" * doctest::skip()) {
+  bot b;
+  b.db.upsert_user(user{"alice", "Alice", "Europe/Berlin"});
+  b.start_db("inc-db");
+  const timestamp late = at("2026-11-20T23:30:00Z");  // 2026-11-21 00:30 in Berlin
+  b.cmd("alice", "inc-db", "action add Default due @bob", late);
+  b.cmd("alice", "inc-db", "action add Explicit due @bob due:+14d", late);
+  REQUIRE(b.item(2).due.has_value());
+  CHECK(*b.item(2).due == ymd(2026, 12, 5));
+  CHECK(format_date(*b.item(1).due) == format_date(*b.item(2).due));
+}
+
 TEST_CASE("add: an explicit due date and kind") {
   bot b;
   b.start_db("inc-db");
