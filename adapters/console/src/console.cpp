@@ -1,6 +1,7 @@
 #include "console/console.hpp"
 
 #include "core/mentions.hpp"
+#include "core/overloaded.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -16,12 +17,7 @@ using namespace std::string_literals;
 
 constexpr std::size_t max_line_bytes = 1 << 20;
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+using core::overloaded;
 
 // A field that must be a non-empty string when present. Returns an error text, or "" when fine.
 std::string read_string(const json& j, const char* key, std::string& out, bool required) {

@@ -6,16 +6,12 @@
 #include <sstream>
 
 #include "console/console.hpp"
+#include "core/overloaded.hpp"
 
 namespace kintsugi::console {
 namespace {
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+using core::overloaded;
 
 core::timestamp wall_clock() {
   return std::chrono::time_point_cast<core::duration>(std::chrono::system_clock::now());

@@ -6,16 +6,12 @@
 #include "core/command.hpp"
 #include "core/engine.hpp"
 #include "core/model.hpp"
+#include "core/overloaded.hpp"
 #include "core/store.hpp"
 
 namespace kintsugi::core::detail {
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+using core::overloaded;
 
 // One /incident invocation being handled: who, where, when, the incident of the channel (if any), and the
 // replies gathered so far.

@@ -1,15 +1,8 @@
 #include "core/events.hpp"
 
-namespace kintsugi::core {
+#include "core/overloaded.hpp"
 
-namespace {
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
-}  // namespace
+namespace kintsugi::core {
 
 std::string idempotency_key(const event& e) {
   return std::visit(
