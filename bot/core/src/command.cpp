@@ -14,19 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "grammar.hpp"
+
 namespace kintsugi::core {
-
-// Shared with help.cpp (defined there).
-namespace detail::grammar {
-std::string usage_of(std::string_view key);
-std::string overview_text();
-std::string_view canonical_topic(std::string_view word);
-std::string_view closest_word(std::string_view word, const std::vector<std::string_view>& candidates);
-std::string quoted(std::string_view s);
-std::string to_lower(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
-}  // namespace detail::grammar
-
 namespace {
 
 namespace grammar = detail::grammar;

@@ -6,17 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "grammar.hpp"
+
 namespace kintsugi::core {
 namespace detail::grammar {
-
-std::string usage_of(std::string_view key);
-std::string overview_text();
-std::string_view canonical_topic(std::string_view word);
-std::string_view closest_word(std::string_view word, const std::vector<std::string_view>& candidates);
-std::string quoted(std::string_view s);
-std::string to_lower(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
-
 namespace {
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
