@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    // --help and --version exit 0; every other parse error is a usage problem: exit 2, as documented.
+    return cli.exit(e) == 0 ? 0 : 2;
   }
 
   try {
