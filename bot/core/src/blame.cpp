@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/postmortem.hpp"
+#include "text_util.hpp"
 
 namespace kintsugi::core {
 namespace {
@@ -22,10 +23,6 @@ struct token {
   std::size_t begin;   // byte offsets into the scanned text
   std::size_t end;
 };
-
-bool is_ascii_alnum(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
 
 // Words are runs of letters and digits (any non-ASCII byte counts as a letter, so "Zoë" is one word) with
 // inner apostrophes ("didn't", "bob's"). Everything else separates words.
@@ -43,7 +40,7 @@ std::vector<token> tokenize(std::string_view text) {
   };
   auto word_byte = [&](std::size_t p) {
     auto c = static_cast<unsigned char>(text[p]);
-    return is_ascii_alnum(c) || (c >= 0x80 && apostrophe_at(p) == 0);
+    return detail::ascii::is_alnum(text[p]) || (c >= 0x80 && apostrophe_at(p) == 0);
   };
   while (i < n) {
     if (!word_byte(i)) {
@@ -53,8 +50,7 @@ std::vector<token> tokenize(std::string_view text) {
     token t{{}, i, i};
     while (i < n) {
       if (word_byte(i)) {
-        auto c = static_cast<unsigned char>(text[i]);
-        t.word.push_back(c < 0x80 ? static_cast<char>(c | ((c >= 'A' && c <= 'Z') ? 0x20 : 0)) : static_cast<char>(c));
+        t.word.push_back(detail::ascii::to_lower(text[i]));
         ++i;
         continue;
       }
@@ -210,12 +206,6 @@ struct match {
   category cat;
   verb_kind verb = verb_kind::none;
 };
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 class scanner {
  public:
@@ -378,7 +368,7 @@ class scanner {
       if (k > from && one_of(toks[k].word, clause_words)) break;
       last = k;
     }
-    return std::string(trim(text.substr(toks[from].begin, toks[last].end - toks[from].begin)));
+    return std::string(detail::ascii::trim_blanks(text.substr(toks[from].begin, toks[last].end - toks[from].begin)));
   }
 
   static std::string suggestion(const match& m, std::string_view text, const std::vector<token>& toks) {

@@ -15,14 +15,19 @@
 #include <vector>
 
 #include "grammar.hpp"
+#include "text_util.hpp"
 
 namespace kintsugi::core {
 namespace {
 
 namespace grammar = detail::grammar;
-using grammar::iequals;
 using grammar::quoted;
-using grammar::to_lower;
+using detail::ascii::all_digits;
+using detail::ascii::iequals;
+using detail::ascii::is_alnum;
+using detail::ascii::is_digit;
+using detail::ascii::is_space;
+using detail::ascii::to_lower;
 
 constexpr std::string_view replacement_char = "\xEF\xBF\xBD";  // U+FFFD
 
@@ -77,7 +82,7 @@ std::string clean_utf8(std::string_view in) {
 // Bytes of whitespace at s[i]: ASCII blanks and U+00A0 (phones type it). 0 if none.
 std::size_t space_at(std::string_view s, std::size_t i) {
   const char c = s[i];
-  if (c == ' ' || c == '\t' || c == '\n' || c == '\r') return 1;
+  if (is_space(c)) return 1;
   if (c == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') return 2;
   return 0;
 }
@@ -92,7 +97,7 @@ std::string_view trim(std::string_view s) {
   std::size_t e = s.size();
   while (e > b) {
     const char c = s[e - 1];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') --e;
+    if (is_space(c)) --e;
     else if (e - b >= 2 && c == '\xA0' && s[e - 2] == '\xC2') e -= 2;
     else break;
   }
@@ -101,16 +106,6 @@ std::string_view trim(std::string_view s) {
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-bool all_digits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (!is_digit(c)) return false;
-  return true;
 }
 
 // A user name as people type it on a console or in Mattermost: [A-Za-z0-9._-]+, starting with a

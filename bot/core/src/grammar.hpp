@@ -16,8 +16,5 @@ std::string_view canonical_topic(std::string_view word);
 std::string_view closest_word(std::string_view word, const std::vector<std::string_view>& candidates);
 // A word from the user, safe to show between backticks: at most 40 bytes (cut on a character boundary).
 std::string quoted(std::string_view s);
-// ASCII case folding.
-std::string to_lower(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
 
 }  // namespace kintsugi::core::detail::grammar

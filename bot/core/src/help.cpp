@@ -1,4 +1,4 @@
-// Help texts and usage lines of the /incident grammar, and the small text helpers the parser shares.
+// Help texts and usage lines of the /incident grammar, and the word helpers the parser shares.
 #include "core/command.hpp"
 
 #include <algorithm>
@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "grammar.hpp"
+#include "text_util.hpp"
 
 namespace kintsugi::core {
 namespace detail::grammar {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+using ascii::iequals;
 
 enum class section { during, roles, material, actions, reports };
 
@@ -206,16 +207,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out{s};
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
 // A word from the user, safe to show between backticks: at most 40 bytes (cut on a character
 // boundary), backticks replaced.
 std::string quoted(std::string_view s) {
@@ -296,15 +287,10 @@ std::string overview_text() {
 
 std::string help_text(std::string_view topic) {
   using namespace detail::grammar;
+  using detail::ascii::iequals;
+  using detail::ascii::to_lower;
   // The first word of the topic: "action add" -> "action", "/incident start" -> "start".
-  std::vector<std::string_view> words;
-  std::size_t i = 0;
-  while (i < topic.size()) {
-    while (i < topic.size() && (topic[i] == ' ' || topic[i] == '\t' || topic[i] == '\n' || topic[i] == '\r')) ++i;
-    const std::size_t b = i;
-    while (i < topic.size() && !(topic[i] == ' ' || topic[i] == '\t' || topic[i] == '\n' || topic[i] == '\r')) ++i;
-    if (i > b) words.push_back(topic.substr(b, i - b));
-  }
+  std::vector<std::string_view> words = detail::ascii::words(topic);
   if (!words.empty() && iequals(words.front(), "/incident")) words.erase(words.begin());
   if (words.empty()) return overview_text();
 

@@ -11,6 +11,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "text_util.hpp"
+
 namespace kintsugi::core {
 namespace {
 
@@ -52,11 +54,8 @@ std::set<std::string> significant_words(std::string_view title) {
     w.clear();
   };
   for (char c : title) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u >= 0x80) {
-      w.push_back(c);
-    } else if (u >= 'A' && u <= 'Z') {
-      w.push_back(static_cast<char>(u | 0x20));
+    if (detail::ascii::is_alnum(c) || static_cast<unsigned char>(c) >= 0x80) {
+      w.push_back(detail::ascii::to_lower(c));
     } else if (c == '\'' && !w.empty()) {
       w.push_back(c);
     } else {
@@ -67,15 +66,7 @@ std::set<std::string> significant_words(std::string_view title) {
   return words;
 }
 
-std::string lower_trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
-  }
-  return out;
-}
+std::string lower_trimmed(std::string_view s) { return detail::ascii::to_lower(detail::ascii::trim_blanks(s)); }
 
 std::vector<repeat_group> find_repeats(const std::vector<const incident*>& incs) {
   std::vector<repeat_group> groups;

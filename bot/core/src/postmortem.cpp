@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/metrics.hpp"
+#include "text_util.hpp"
 
 namespace kintsugi::core {
 namespace {
@@ -28,12 +29,7 @@ constexpr std::string_view cmd_action =
     "/incident action add <text> @owner [due:YYYY-MM-DD] [kind:fix|process|detection|mitigation]";
 constexpr std::string_view cmd_review = "/incident review <YYYY-MM-DD HH:MM>";
 
-std::string_view trim(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using detail::ascii::trim;
 
 void append_two(std::string& out, long long v) {
   out.push_back(static_cast<char>('0' + (v / 10) % 10));

@@ -2,6 +2,7 @@
 #include "core/record.hpp"
 
 #include "core/mentions.hpp"
+#include "text_util.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -94,7 +95,7 @@ std::optional<id_t> parse_incident_ref(std::string_view text) {
       (text[2] == 'c' || text[2] == 'C') && text[3] == '-') {
     text.remove_prefix(4);
   }
-  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (!detail::ascii::all_digits(text)) {
     return std::nullopt;
   }
   id_t value = 0;
