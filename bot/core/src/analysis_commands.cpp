@@ -31,6 +31,23 @@ void set_text(command_scope& s, bool summary, const std::string& text) {
   nudge(s, text, label);
 }
 
+// A factor or a lesson: stored with its kind, author and moment, written on the timeline as `line`, said in the
+// channel, and checked for blame words.
+template <class Item, class Kind>
+void add_kinded(command_scope& s, id_t (store::*add)(const Item&), Kind kind, const std::string& text,
+                const std::string& line, std::string_view where) {
+  Item item;
+  item.incident_id = s.inc->id;
+  item.kind = kind;
+  item.text = text;
+  item.author = s.ev.user;
+  item.at = s.ev.at;
+  (s.db.*add)(item);
+  s.record(*s.inc, entry_kind::analysis, line);
+  s.say(line);
+  nudge(s, text, where);
+}
+
 }  // namespace
 
 void run_analysis_command(command_scope& s, const command& c) {
@@ -56,30 +73,12 @@ void run_analysis_command(command_scope& s, const command& c) {
                    nudge(s, v.text, "Why #" + std::to_string(w.position));
                  },
                  [&](const cmd::add_factor& v) {
-                   factor f;
-                   f.incident_id = inc.id;
-                   f.kind = v.kind;
-                   f.text = v.text;
-                   f.author = s.ev.user;
-                   f.at = s.ev.at;
-                   s.db.add_factor(f);
-                   std::string line = "Contributing factor (" + std::string{name(v.kind)} + "): " + v.text;
-                   s.record(inc, entry_kind::analysis, line);
-                   s.say(line);
-                   nudge(s, v.text, "Contributing factor");
+                   add_kinded(s, &store::add_factor, v.kind, v.text,
+                              "Contributing factor (" + std::string{name(v.kind)} + "): " + v.text, "Contributing factor");
                  },
                  [&](const cmd::add_lesson& v) {
-                   lesson l;
-                   l.incident_id = inc.id;
-                   l.kind = v.kind;
-                   l.text = v.text;
-                   l.author = s.ev.user;
-                   l.at = s.ev.at;
-                   s.db.add_lesson(l);
-                   std::string line = "Lesson, " + std::string{lesson_heading(v.kind)} + ": " + v.text;
-                   s.record(inc, entry_kind::analysis, line);
-                   s.say(line);
-                   nudge(s, v.text, "Lesson");
+                   add_kinded(s, &store::add_lesson, v.kind, v.text,
+                              "Lesson, " + std::string{lesson_heading(v.kind)} + ": " + v.text, "Lesson");
                  },
                  [&](const cmd::review& v) {
                    incident after = inc;
