@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/postmortem.hpp"
+#include "core/record.hpp"
 #include "text_util.hpp"
 
 namespace kintsugi::core {
@@ -449,25 +450,16 @@ class scanner {
   std::unordered_map<std::string, std::vector<std::vector<std::string>>> names_;
 };
 
-// Everyone who appears in the record, by id and by display name; each looked at once, however long the timeline.
+// Everyone who appears in the record (the participants and everyone with a known name), by id and by display name.
 std::vector<std::string> people_of(const incident_record& r) {
   std::set<std::string, std::less<>> people;
   auto add = [&people, &r](std::string_view user_id) {
-    if (user_id.empty() || user_id == bot_author || people.find(user_id) != people.end()) return;
+    if (user_id.empty() || user_id == bot_author) return;
     people.emplace(user_id);
     if (auto it = r.names.find(user_id); it != r.names.end() && !it->second.empty()) people.insert(it->second);
   };
-  add(r.inc.declared_by);
-  for (const auto& holder : r.inc.roles) add(holder);
+  for (const auto& user_id : participants_of(r)) add(user_id);
   for (const auto& [user_id, name] : r.names) add(user_id);
-  for (const auto& w : r.whys) add(w.author);
-  for (const auto& f : r.factors) add(f.author);
-  for (const auto& l : r.lessons) add(l.author);
-  for (const auto& a : r.actions) {
-    add(a.owner);
-    add(a.created_by);
-  }
-  for (const auto& e : r.entries) add(e.author);
   return {people.begin(), people.end()};
 }
 

@@ -30,6 +30,24 @@ std::vector<const revision*> incident_record::revisions_of(id_t entry_id) const 
   return out;
 }
 
+std::vector<std::string> participants_of(const incident_record& r) {
+  std::set<std::string, std::less<>> people;
+  auto add = [&people](const std::string& user_id) {
+    if (!user_id.empty() && user_id != bot_author) people.insert(user_id);
+  };
+  add(r.inc.declared_by);
+  for (const auto& holder : r.inc.roles) add(holder);
+  for (const auto& e : r.entries) add(e.author);
+  for (const auto& w : r.whys) add(w.author);
+  for (const auto& f : r.factors) add(f.author);
+  for (const auto& l : r.lessons) add(l.author);
+  for (const auto& a : r.actions) {
+    add(a.owner);
+    add(a.created_by);
+  }
+  return {people.begin(), people.end()};
+}
+
 std::optional<incident_record> load_record(store& s, id_t id) {
   auto inc = s.find_incident(id);
   if (!inc) return std::nullopt;
@@ -47,20 +65,11 @@ std::optional<incident_record> load_record(store& s, id_t id) {
                    [](const action_item& a, const action_item& b) { return a.id < b.id; });
 
   // Everyone who appears in the document, asked once each.
-  std::set<std::string, std::less<>> people;
+  const std::vector<std::string> participants = participants_of(r);
+  std::set<std::string, std::less<>> people(participants.begin(), participants.end());
   auto add = [&people](const std::string& user_id) {
     if (!user_id.empty() && user_id != bot_author) people.insert(user_id);
   };
-  add(r.inc.declared_by);
-  for (const auto& holder : r.inc.roles) add(holder);
-  for (const auto& e : r.entries) add(e.author);
-  for (const auto& w : r.whys) add(w.author);
-  for (const auto& f : r.factors) add(f.author);
-  for (const auto& l : r.lessons) add(l.author);
-  for (const auto& a : r.actions) {
-    add(a.owner);
-    add(a.created_by);
-  }
   // People mentioned in the texts too, so mentions read as names.
   auto mentioned = [&add](const std::string& text) {
     for_each_mention(text, [&add](char kind, std::string_view who) {

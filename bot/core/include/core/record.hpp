@@ -26,6 +26,11 @@ struct incident_record {
   std::vector<const revision*> revisions_of(id_t entry_id) const;
 };
 
+// The user ids of everyone who took part in the incident: who declared it, the role holders, and the authors
+// (and owners) of its timeline entries, whys, factors, lessons and actions. Each once, in id order; never an
+// empty id, never bot_author. People only mentioned in the texts are not in it.
+std::vector<std::string> participants_of(const incident_record& r);
+
 // Loads the record of incident `id`; nullopt when there is no such incident.
 std::optional<incident_record> load_record(store& s, id_t id);
 
