@@ -6,22 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "record_builders.hpp"
+
 using namespace kintsugi::core;
-using std::chrono::days;
-using std::chrono::hours;
-using std::chrono::milliseconds;
-using std::chrono::minutes;
-using std::chrono::seconds;
-using std::chrono::sys_days;
-using std::chrono::year;
-using std::chrono::month;
-using std::chrono::day;
-using id = kintsugi::core::id_t;
-using dur = kintsugi::core::duration;
+using namespace kintsugi::test::records;
 
 namespace {
 
-const timestamp now = timestamp{sys_days{year{2026} / month{11} / day{30}}} + hours{12};
+const timestamp now = at(2026, 11, 30, 12, 0);
 
 incident make(id ident, timestamp declared, severity level, std::string title, std::string service = {}) {
   incident i;

@@ -9,56 +9,21 @@
 
 #include "core/record.hpp"
 #include "fake_store.hpp"
+#include "record_builders.hpp"
 
 using namespace kintsugi::core;
-using std::chrono::days;
-using std::chrono::hours;
-using std::chrono::milliseconds;
-using std::chrono::minutes;
-using std::chrono::seconds;
-using std::chrono::sys_days;
-using std::chrono::year;
-using std::chrono::month;
-using std::chrono::day;
-using id = kintsugi::core::id_t;
-using dur = kintsugi::core::duration;
+using namespace kintsugi::test::records;
 
 namespace {
-
-timestamp at(int y, unsigned mo, unsigned d, int h, int mi, int s = 0) {
-  return timestamp{sys_days{year{y} / month{mo} / day{d}}} + hours{h} + minutes{mi} + seconds{s};
-}
-timestamp nov20(int h, int mi, int s = 0) { return at(2026, 11, 20, h, mi, s); }
-
-timeline_entry entry(id ident, timestamp when, std::string author, std::string text,
-                     entry_kind kind = entry_kind::message, id incident_id = 7) {
-  timeline_entry e;
-  e.id = ident;
-  e.incident_id = incident_id;
-  e.at = when;
-  e.author = std::move(author);
-  e.text = std::move(text);
-  e.kind = kind;
-  return e;
-}
 
 // An incident with every section filled, no blame words.
 incident_record full_record() {
   incident_record r;
+  r.inc = failover_incident();
   incident& i = r.inc;
-  i.id = 7;
-  i.title = "Database failover stalled";
-  i.level = severity::sev2;
   i.status = incident_status::resolved;
-  i.declared_by = "U1";
-  i.declared_at = nov20(10, 0);
-  i.service = "payments";
-  i.at(milestone::began) = nov20(9, 50);
-  i.at(milestone::detected) = nov20(9, 55);
-  i.at(milestone::acknowledged) = nov20(10, 2);
   i.at(milestone::mitigated) = nov20(10, 30);
   i.at(milestone::resolved) = nov20(11, 15);
-  i.holder(role::commander) = "U1";
   i.holder(role::scribe) = "U2";
   i.summary = "The primary stopped answering and the failover waited on a lock.";
   i.impact = "Checkout failed for 35 minutes.";

@@ -9,54 +9,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../core/record_builders.hpp"
+
 using namespace kintsugi::docs;
 using namespace kintsugi::core;
-using std::chrono::days;
-using std::chrono::hours;
-using std::chrono::milliseconds;
-using std::chrono::minutes;
-using std::chrono::seconds;
-using std::chrono::sys_days;
-using std::chrono::year;
-using std::chrono::month;
-using std::chrono::day;
-using id = kintsugi::core::id_t;
-using dur = kintsugi::core::duration;
+using namespace kintsugi::test::records;
 using nlohmann::json;
 
 namespace {
 
-timestamp nov20(int h, int mi, int s = 0) {
-  return timestamp{sys_days{year{2026} / month{11} / day{20}}} + hours{h} + minutes{mi} + seconds{s};
-}
-
-timeline_entry entry(id ident, timestamp when, std::string author, std::string text,
-                     entry_kind kind = entry_kind::message) {
-  timeline_entry e;
-  e.id = ident;
-  e.incident_id = 7;
-  e.at = when;
-  e.author = std::move(author);
-  e.text = std::move(text);
-  e.kind = kind;
-  return e;
-}
-
 incident_record sample() {
   incident_record r;
+  r.inc = failover_incident();
   incident& i = r.inc;
-  i.id = 7;
-  i.title = "Database failover stalled";
-  i.level = severity::sev2;
   i.status = incident_status::monitoring;
   i.channel = "C123";
-  i.declared_by = "U1";
-  i.declared_at = nov20(10, 0);
-  i.service = "payments";
-  i.at(milestone::began) = nov20(9, 50);
-  i.at(milestone::detected) = nov20(9, 55);
-  i.at(milestone::acknowledged) = nov20(10, 2);
-  i.holder(role::commander) = "U1";
   i.summary = "Primary stopped. <script>alert('x')</script> Failover waited.";
 
   r.entries.push_back(entry(1, nov20(10, 0, 5), "U1", "Primary is not answering"));
