@@ -35,7 +35,13 @@ std::size_t dispatcher::deliver(const deliver_fn& send, timestamp now, std::size
   std::size_t sent = 0;
   transaction tx{store_};
   for (const auto& item : items) {
-    if (send(item.what)) {
+    bool delivered = false;
+    try {
+      delivered = send(item.what);
+    } catch (const std::exception&) {
+      delivered = false;  // a throwing sender counts as a failed attempt; the items sent before it stay sent
+    }
+    if (delivered) {
       store_.mark_sent(item.id, now);
       ++sent;
     } else {

@@ -119,7 +119,7 @@ void take_role(command_scope& s, const cmd::take_role& c) {
   if (!previous.empty() && previous != s.ev.user) what += " (was " + mention(previous) + ")";
   s.record(after, entry_kind::role, what, false);
   std::string reply = what + ". " + mention(c.user) + " " + std::string{describe(c.which)} + ".";
-  if (c.which == role::commander && !after.at(milestone::acknowledged)) {
+  if (c.which == role::commander && after.open() && !after.at(milestone::acknowledged)) {
     after.at(milestone::acknowledged) = s.ev.at;
     s.record(after, entry_kind::milestone, "Acknowledged: a commander took the incident", true);
   }
@@ -140,16 +140,20 @@ void set_status(command_scope& s, const cmd::set_status& c) {
     return;
   }
   after.status = c.status;
+  bool reopened = !s.inc->open();
   s.record(after, entry_kind::status,
-           "Status " + std::string{name(s.inc->status)} + " → " + std::string{name(c.status)} + " (by " +
-               mention(s.ev.user) + ")",
+           (reopened ? "Reopened: status " : "Status ") + std::string{name(s.inc->status)} + " → " +
+               std::string{name(c.status)} + " (by " + mention(s.ev.user) + ")",
            true);
+  // A reopened incident is resolved again later; its resolution time is that later one.
+  if (reopened) after.at(milestone::resolved).reset();
   if (c.status == incident_status::monitoring && !after.at(milestone::mitigated)) {
     after.at(milestone::mitigated) = s.ev.at;
     s.record(after, entry_kind::milestone, "Mitigated: status moved to monitoring", true);
   }
   s.save(*s.inc, after);
-  s.say("Status: *" + std::string{name(c.status)} + "*.");
+  s.say(reopened ? "🚨 " + after.key() + " is open again: *" + std::string{name(c.status)} + "*. `/incident resolve` when it is over."
+                 : "Status: *" + std::string{name(c.status)} + "*.");
 }
 
 void post_text_entry(command_scope& s, entry_kind kind, const std::string& text, std::string_view label) {
