@@ -82,7 +82,11 @@ decode_result decode_line(std::string_view line, std::optional<core::timestamp>&
       if (word == "/incident") result.value = core::event{core::command_invoked{id, channel, user, rest, at}};
       else result.value = unknown_command{channel, user, word};
     } else {
-      bool from_bot = j.value("bot", false);
+      bool from_bot = false;
+      if (auto it = j.find("bot"); it != j.end() && !it->is_null()) {
+        if (!it->is_boolean()) return fail("\"bot\" must be true or false");
+        from_bot = it->get<bool>();
+      }
       std::string thread;
       if (auto err = read_string(j, "thread", thread, false); !err.empty()) return fail(err);
       result.value = core::event{core::message_posted{id, channel, user, text, at, from_bot, thread}};

@@ -32,7 +32,7 @@ void add(command_scope& s, const cmd::action_add& c) {
   a.text = c.text;
   a.owner = c.owner;
   a.due = c.due ? *c.due
-                : date{std::chrono::sys_days{date_of(s.ev.at)} + std::chrono::days{s.options.default_due_days}};
+                : date{std::chrono::sys_days{s.today()} + std::chrono::days{s.options.default_due_days}};
   a.kind = c.kind;
   a.created_by = s.ev.user;
   a.created_at = s.ev.at;
@@ -66,7 +66,7 @@ void list(command_scope& s) {
                  : "You have no open action items. Nice.");
     return;
   }
-  auto today = date_of(s.ev.at);
+  auto today = s.today();
   std::string text = heading + ":";
   for (const auto& a : items) {
     text += "\n• " + describe_item(a) + " — " + std::string{name(a.status)};

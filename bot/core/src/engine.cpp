@@ -91,7 +91,7 @@ actions engine::on_tick(const clock_tick&) {
 actions engine::on_command(const command_invoked& c) {
   parse_context ctx{c.user, c.at, {}};
   if (auto u = store_.find_user(c.user)) ctx.tz = u->tz;
-  detail::command_scope s{store_, options_, c, store_.incident_in_channel(c.channel), {}};
+  detail::command_scope s{store_, options_, c, store_.incident_in_channel(c.channel), {}, ctx.tz};
   auto parsed = parse_command(c.text, ctx);
   if (!parsed.ok()) {
     std::string text = parsed.error ? parsed.error->message : "I could not read that command.";

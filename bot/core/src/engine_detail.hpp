@@ -21,6 +21,9 @@ struct command_scope {
   const command_invoked& ev;
   std::optional<incident> inc;  // the channel's incident
   actions out;
+  std::string tz;  // the person's time zone (empty: UTC): "today" is their day
+
+  date today() const { return local_date_of(ev.at, tz); }
 
   // Seen only by the person who typed the command.
   void tell(std::string text) { out.push_back(post_ephemeral{ev.channel, ev.user, std::move(text)}); }

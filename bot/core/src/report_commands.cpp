@@ -48,7 +48,9 @@ void postmortem(command_scope& s) {
 void stats(command_scope& s, int days) {
   auto since = s.ev.at - std::chrono::days{days};
   auto st = compute_stats(s.db.incidents_since(since), s.db.actions_since(since), s.ev.at, days);
-  s.say(render_stats_text(st));
+  auto text = render_stats_text(st);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  s.say(std::move(text));
 }
 
 }  // namespace

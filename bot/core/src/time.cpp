@@ -175,6 +175,13 @@ std::string format_date(date d) {
 date date_of(timestamp t) { return year_month_day{floor<days>(t)}; }
 timestamp start_of(date d) { return timestamp{sys_days{d}}; }
 
+date local_date_of(timestamp t, std::string_view tz) {
+  const ::date::time_zone* zone = find_zone(tz);
+  if (zone == nullptr) return date_of(t);
+  auto local = zone->to_local(t);
+  return year_month_day{sys_days{floor<days>(local).time_since_epoch()}};
+}
+
 std::string format_iso(timestamp t) {
   auto day = floor<days>(t);
   hh_mm_ss<microseconds> tod{t - day};
@@ -228,13 +235,7 @@ std::optional<timestamp> parse_user_time(std::string_view text, timestamp now, s
     reader r{text};
     civil c;
     if (!read_clock(r, c) || !r.done()) return std::nullopt;
-    year_month_day today;
-    if (zone == nullptr) {
-      today = year_month_day{floor<days>(now)};
-    } else {
-      auto local = zone->to_local(now);
-      today = year_month_day{sys_days{floor<days>(local).time_since_epoch()}};
-    }
+    year_month_day today = local_date_of(now, tz);
     c.y = static_cast<int>(today.year());
     c.mo = static_cast<unsigned>(today.month());
     c.d = static_cast<unsigned>(today.day());

@@ -76,10 +76,9 @@ TEST_CASE("add: the default due date follows the option and crosses month ends")
   CHECK(contains(of_kind<post_message>(out)[0].text, "Due 2027-01-14 (the default, 30 days out;"));
 }
 
-// BUG (action_commands.cpp, add): the default due date counts from the UTC day, while due:+Nd and the
-// "in the past" check count from the user's own day (parse_command, local_today). For a user in Berlin at
-// 00:30 local time the default is a day earlier than due:+14d.
-TEST_CASE("add: the default due date counts from the user's own day, like due:+14d" * doctest::skip()) {
+// The default due date counts from the user's own day, as due:+Nd and the "in the past" check do: for a user
+// in Berlin at 00:30 local time, the UTC day is still yesterday.
+TEST_CASE("add: the default due date counts from the user's own day, like due:+14d") {
   bot b;
   b.db.upsert_user(user{"alice", "Alice", "Europe/Berlin"});
   b.start_db("inc-db");

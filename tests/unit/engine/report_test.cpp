@@ -234,7 +234,7 @@ TEST_CASE("stats: the team's numbers, posted in the channel") {
   }
   SUBCASE("a quiet window") {
     const auto out = b.cmd("bob", "general", "stats 1", t(24 * 60 + 1));
-    CHECK(show(out) == "post #general | No incidents in the last day — quiet is good.\n\n");  // the text ends with a newline
+    CHECK(show(out) == "post #general | No incidents in the last day — quiet is good.\n");  // the text ends with a newline
   }
   CHECK(snapshot(b) == before);
 }

@@ -37,6 +37,8 @@ std::optional<duration> parse_duration(std::string_view text);
 std::string format_duration(duration d);
 
 date date_of(timestamp t);  // the UTC calendar day
+// The calendar day in zone `tz` (IANA name; empty or unknown: UTC).
+date local_date_of(timestamp t, std::string_view tz);
 timestamp start_of(date d); // 00:00 UTC of that day
 
 }  // namespace kintsugi::core
