@@ -103,7 +103,7 @@ int run_console(const config::config& cfg, const std::string& db_path, bool json
   storage::sqlite_store db{db_path};
   core::engine engine{db, engine_options_of(cfg)};
   core::dispatcher dispatcher{db, engine};
-  console::options opt{user, channel, db_path};
+  console::options opt{user, channel, db_path, cfg.postmortem.dir};
   logger->info("console started db={} mode={}", db_path, jsonl ? "jsonl" : "text");
   return jsonl ? console::run_jsonl(std::cin, std::cout, db, dispatcher, opt)
                : console::run_text(std::cin, std::cout, db, dispatcher, opt);

@@ -31,6 +31,8 @@ template <>
 constexpr std::string_view type_name<core::invite_user>() { return "invite_user"; }
 template <>
 constexpr std::string_view type_name<core::set_topic>() { return "set_topic"; }
+template <>
+constexpr std::string_view type_name<core::publish_document>() { return "publish_document"; }
 
 // The fields of each action, listed once for both directions (A is the action, const or not).
 template <class A, class T>
@@ -48,6 +50,8 @@ template <action_of<core::invite_user> A, class F>
 void fields(A& a, F&& f) { f("channel", a.channel); f("user", a.user); }
 template <action_of<core::set_topic> A, class F>
 void fields(A& a, F&& f) { f("channel", a.channel); f("text", a.text); }
+template <action_of<core::publish_document> A, class F>
+void fields(A& a, F&& f) { f("channel", a.channel); f("filename", a.filename); f("content", a.content); }
 
 [[noreturn]] void fail(std::string_view what) {
   throw core::store_error("storage: outbox item is not a valid action: " + std::string(what));

@@ -375,3 +375,26 @@ TEST_CASE("console --jsonl with no input says nothing and exits 0") {
   CHECK(r.exit_code == 0);
   CHECK(r.out.empty());
 }
+
+TEST_CASE("postmortem.dir: /incident postmortem also writes INC-<n>.md there") {
+  temp_dir dir;
+  auto db = dir.file("k.db");
+  auto cfg = dir.file("kintsugi.json");
+  auto docs = dir.file("postmortems");
+  {
+    std::ofstream f{cfg};
+    f << R"({"postmortem": {"dir": ")" << docs << R"("}})";
+  }
+  auto out = console_jsonl(db,
+                           say("c1", "alice", "inc-api", "/incident start API latency sev3", "2026-11-20T10:00:00Z") +
+                               say("c2", "alice", "inc-api", "/incident summary Latency doubled for an hour", "2026-11-20T11:00:00Z") +
+                               say("c3", "alice", "inc-api", "/incident postmortem", "2026-11-20T11:05:00Z"),
+                           {"--config", cfg});
+  // The jsonl stream carries the post only; the file is written beside it.
+  for (const auto& line : out) CHECK(line["type"] != "document");
+  std::ifstream written{docs + "/INC-1.md"};
+  REQUIRE(written.good());
+  std::string text{std::istreambuf_iterator<char>{written}, {}};
+  CHECK(text.starts_with("# INC-1: API latency"));
+  CHECK(text.find("Latency doubled for an hour") != std::string::npos);
+}

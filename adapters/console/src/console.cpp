@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <istream>
 #include <ostream>
 #include <vector>
@@ -133,10 +136,34 @@ std::string encode_action(const core::action& a) {
           [](const core::direct_message& p) { return json{{"type", "dm"}, {"user", p.user}, {"text", render_mentions(p.text)}}; },
           [](const core::create_channel& p) { return json{{"type", "create_channel"}, {"name", p.name}}; },
           [](const core::invite_user& p) { return json{{"type", "invite"}, {"channel", p.channel}, {"user", p.user}}; },
+          [](const core::publish_document& p) {
+            return json{{"type", "document"}, {"channel", p.channel}, {"filename", p.filename}};
+          },
           [](const core::set_topic& p) { return json{{"type", "topic"}, {"channel", p.channel}, {"text", render_mentions(p.text)}}; },
       },
       a);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string write_document(const std::string& dir, const core::publish_document& d) {
+  namespace fs = std::filesystem;
+  std::string name = d.filename;
+  for (char& c : name)
+    if (c == '/' || c == '\\' || c == '\0') c = '_';
+  if (name.empty() || name == "." || name == "..") name = "document.md";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  fs::path target = fs::path{dir} / name;
+  fs::path temp = fs::path{dir} / ("." + name + ".tmp");
+  {
+    std::ofstream f{temp, std::ios::binary | std::ios::trunc};
+    f << d.content;
+    f.flush();
+    if (!f) return "cannot write " + temp.string();
+  }
+  fs::rename(temp, target, ec);
+  if (ec) return "cannot write " + target.string() + ": " + ec.message();
+  return target.string();
 }
 
 std::string encode_error(std::size_t line, std::string_view message) {
@@ -149,6 +176,14 @@ int run_jsonl(std::istream& in, std::ostream& out, core::store& db, core::dispat
   std::vector<std::size_t> lines;
   auto now = [&] { return clock.value_or(core::timestamp{std::chrono::time_point_cast<core::duration>(std::chrono::system_clock::now())}); };
   auto print = [&](const core::action& a) {
+    if (const auto* doc = std::get_if<core::publish_document>(&a)) {
+      // The document's text is already in the post; here it only becomes a file, when configured.
+      if (!opt.document_dir.empty()) {
+        auto written = write_document(opt.document_dir, *doc);
+        if (written.starts_with("cannot")) std::cerr << "kintsugi: " << written << "\n";
+      }
+      return true;
+    }
     out << encode_action(a) << '\n';
     return true;
   };

@@ -36,7 +36,7 @@ constexpr const char* console_help =
 class text_console {
  public:
   text_console(std::ostream& out, core::store& db, core::dispatcher& d, const options& opt)
-      : out_(out), db_(db), d_(d), user_(opt.user), channel_(opt.channel) {
+      : out_(out), db_(db), d_(d), user_(opt.user), channel_(opt.channel), document_dir_(opt.document_dir) {
     session_ = "t" + std::to_string(wall_clock().time_since_epoch().count());
   }
 
@@ -107,6 +107,10 @@ class text_console {
                        out_ << "  (you are now in #" << channel_ << ")\n";
                      }
                    },
+                   [&](const core::publish_document& p) {
+                     if (document_dir_.empty()) return;
+                     out_ << "— " << write_document(document_dir_, p) << "\n";
+                   },
                    [&](const core::set_topic& p) {
                      out_ << "— topic of #" << p.channel << ": " << render_mentions(p.text) << "\n";
                    },
@@ -172,6 +176,7 @@ class text_console {
   std::string user_;
   std::string channel_;
   std::string session_;
+  std::string document_dir_;
   int lines_ = 0;     // every line sent: part of each event's unique id
   int messages_ = 0;  // chat messages only: the numbers :edit, :delete and :pin take
   std::map<int, std::string> numbered_;

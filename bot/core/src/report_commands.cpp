@@ -43,6 +43,7 @@ void postmortem(command_scope& s) {
                                                                        " section(s) still empty; run it again any time."
                                                                  : " — every section has content.");
   s.say(head + "\n\n" + d.markdown);
+  s.out.push_back(publish_document{s.inc->channel, s.inc->key() + ".md", std::move(d.markdown)});
 }
 
 void stats(command_scope& s, int days) {

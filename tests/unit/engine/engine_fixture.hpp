@@ -143,6 +143,7 @@ inline std::string show(const action& a) {
     std::string operator()(const create_channel& c) const { return "create #" + c.name; }
     std::string operator()(const invite_user& i) const { return "invite #" + i.channel + " @" + i.user; }
     std::string operator()(const set_topic& s) const { return "topic #" + s.channel + " | " + s.text; }
+    std::string operator()(const publish_document& d) const { return "document #" + d.channel + " " + d.filename; }
   };
   return std::visit(visitor{}, a);
 }

@@ -190,8 +190,14 @@ TEST_CASE("postmortem: the document is saved, posted and recorded") {
   CHECK(contains(doc->markdown, "The cert expired"));
 
   const auto posts = of_kind<post_message>(out);
-  REQUIRE(out.size() == 1);
+  REQUIRE(out.size() == 2);
   REQUIRE(posts.size() == 1);
+  // The same document is published as a file for the platform to keep.
+  const auto files = of_kind<publish_document>(out);
+  REQUIRE(files.size() == 1);
+  CHECK(files[0].channel == "inc-db");
+  CHECK(files[0].filename == "INC-1.md");
+  CHECK(files[0].content == doc->markdown);
   CHECK(posts[0].channel == "inc-db");
   CHECK(posts[0].text == "📄 Postmortem for INC-1 — a living document, 7 section(s) still empty; run it again any time.\n\n" +
                              doc->markdown);

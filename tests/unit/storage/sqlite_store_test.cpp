@@ -644,6 +644,7 @@ TEST_CASE("sqlite_store: the outbox round-trips every action type") {
         core::create_channel{"inc-1-db-down"},
         core::invite_user{"C-1", "U-carol"},
         core::set_topic{"C-1", "INC-1 sev1 · investigating"},
+        core::publish_document{"C-1", "INC-1.md", "# INC-1\n\n" + tricky},
     };
     for (std::size_t i = 0; i < sent.size(); ++i) s.enqueue(sent[i], at(static_cast<int>(i), 5));
 
@@ -672,6 +673,10 @@ TEST_CASE("sqlite_store: the outbox round-trips every action type") {
     const auto& topic = std::get<core::set_topic>(items[5].what);
     CHECK(topic.channel == "C-1");
     CHECK(topic.text == "INC-1 sev1 · investigating");
+    const auto& doc = std::get<core::publish_document>(items[6].what);
+    CHECK(doc.channel == "C-1");
+    CHECK(doc.filename == "INC-1.md");
+    CHECK(doc.content == "# INC-1\n\n" + tricky);
   });
 }
 

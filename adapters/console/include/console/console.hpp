@@ -40,6 +40,10 @@ decode_result decode_line(std::string_view line, std::optional<core::timestamp>&
 std::string encode_action(const core::action& a);
 std::string encode_error(std::size_t line, std::string_view message);
 
+// Writes a published document into `dir` (created if missing) atomically; returns the path, or an error text
+// starting with "cannot".
+std::string write_document(const std::string& dir, const core::publish_document& d);
+
 // Renders the engine's neutral mentions for a terminal: <@bob> -> @bob, <#inc-db> -> #inc-db.
 std::string render_mentions(std::string_view text);
 
@@ -47,6 +51,7 @@ struct options {
   std::string user = "you";
   std::string channel = "general";
   std::string database;  // shown in the text console's banner
+  std::string document_dir;  // postmortem.dir: where published documents are written; empty: not written
 };
 
 // Runs until end of input; returns the process exit code. Lines that arrive together are handled as one

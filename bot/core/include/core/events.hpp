@@ -91,7 +91,16 @@ struct set_topic {
   std::string text;
 };
 
-using action = std::variant<post_message, post_ephemeral, direct_message, create_channel, invite_user, set_topic>;
+// A finished document for the platform to keep as a file where it can: the console writes it into
+// postmortem.dir when that is set; a chat adapter may upload it. The same text is also posted.
+struct publish_document {
+  std::string channel;
+  std::string filename;  // "INC-7.md"
+  std::string content;
+};
+
+using action = std::variant<post_message, post_ephemeral, direct_message, create_channel, invite_user, set_topic,
+                            publish_document>;
 using actions = std::vector<action>;
 
 }  // namespace kintsugi::core
