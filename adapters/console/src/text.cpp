@@ -109,7 +109,8 @@ class text_console {
                    },
                    [&](const core::publish_document& p) {
                      if (document_dir_.empty()) return;
-                     out_ << "— " << write_document(document_dir_, p) << "\n";
+                     auto written = write_document(document_dir_, p);
+                     out_ << (written.starts_with("cannot") ? "— " : "— postmortem saved to ") << written << "\n";
                    },
                    [&](const core::set_topic& p) {
                      out_ << "— topic of #" << p.channel << ": " << render_mentions(p.text) << "\n";
