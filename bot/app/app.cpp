@@ -124,8 +124,7 @@ int run(const run_options& o) {
                  "part of it yet. Remove the slack/mattermost settings to use the console.\n";
     return exit_usage;
   }
-  std::cout << "No Slack or Mattermost configured, so here is the console. To connect a workspace, put its tokens "
-               "in a config file\n(see config/kintsugi.example.json) and start `kintsugi run --config FILE`.\n\n";
+  std::cout << "No Slack or Mattermost is configured, so kintsugi runs as a console in this terminal.\n\n";
   return run_console(*cfg, cfg->database, false, default_user(), "general");
 }
 
