@@ -24,6 +24,9 @@ actions engine::handle(const event& e) {
                         [this](const reaction_added& r) { return on_reaction(r); },
                         [this](const command_invoked& c) { return on_command(c); },
                         [this](const clock_tick& t) { return on_tick(t); },
+                        [this](const message_pinned& p) { return on_pin(p); },
+                        [this](const channel_created& c) { return on_channel_created(c); },
+                        [this](const user_updated& u) { return on_user(u); },
                     },
                     e);
 }
@@ -74,12 +77,40 @@ actions engine::on_delete(const message_deleted& m) {
   return {};
 }
 
-actions engine::on_reaction(const reaction_added& r) {
-  if (!is_key_emoji(r.emoji)) return {};
-  auto e = store_.entry_by_source(r.id);
-  if (!e || e->key) return {};
+namespace {
+// A captured message becomes a key event (a 📌 reaction or a pin).
+void mark_key(store& s, const std::string& source_id) {
+  auto e = s.entry_by_source(source_id);
+  if (!e || e->key) return;
   e->key = true;
-  store_.update_entry(*e);
+  s.update_entry(*e);
+}
+}  // namespace
+
+actions engine::on_reaction(const reaction_added& r) {
+  if (is_key_emoji(r.emoji)) mark_key(store_, r.id);
+  return {};
+}
+
+actions engine::on_pin(const message_pinned& p) {
+  mark_key(store_, p.id);
+  return {};
+}
+
+actions engine::on_channel_created(const channel_created& c) {
+  // The incident was declared with the channel's name; the platform's messages will carry its id.
+  if (c.id.empty() || c.id == c.name) return {};
+  if (auto inc = store_.incident_in_channel(c.name)) {
+    inc->channel = c.id;
+    store_.update_incident(*inc);
+  }
+  return {};
+}
+
+actions engine::on_user(const user_updated& u) {
+  if (u.who.id.empty()) return {};
+  auto known = store_.find_user(u.who.id);
+  if (!known || known->display_name != u.who.display_name || known->tz != u.who.tz) store_.upsert_user(u.who);
   return {};
 }
 

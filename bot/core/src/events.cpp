@@ -15,6 +15,9 @@ std::string idempotency_key(const event& e) {
           [](const reaction_added& r) { return "react:" + r.id + ":" + r.user + ":" + r.emoji; },
           [](const command_invoked& c) { return "cmd:" + c.id; },
           [](const clock_tick&) { return std::string{}; },
+          [](const message_pinned& p) { return "pin:" + p.id; },
+          [](const channel_created& c) { return "chan:" + c.name + ":" + c.id; },
+          [](const user_updated&) { return std::string{}; },  // applying it twice changes nothing
       },
       e);
 }

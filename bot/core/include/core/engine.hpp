@@ -34,6 +34,9 @@ class engine {
   actions on_reaction(const reaction_added& r);
   actions on_command(const command_invoked& c);
   actions on_tick(const clock_tick& t);
+  actions on_pin(const message_pinned& p);
+  actions on_channel_created(const channel_created& c);
+  actions on_user(const user_updated& u);
 
   store& store_;
   engine_options options_;

@@ -5,6 +5,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/model.hpp"
 #include "core/time.hpp"
 
 namespace kintsugi::core {
@@ -53,7 +54,28 @@ struct clock_tick {
   timestamp at{};
 };
 
-using event = std::variant<message_posted, message_edited, message_deleted, reaction_added, command_invoked, clock_tick>;
+// A message was pinned in its channel (Slack's pin_added): a key event, like a 📌 reaction.
+struct message_pinned {
+  std::string id;
+  std::string user;
+  timestamp at{};
+};
+
+// The platform created the channel the engine asked for by name; from now on it is known by `id`.
+struct channel_created {
+  std::string name;
+  std::string id;
+  timestamp at{};
+};
+
+// What the platform's directory says about a person: display name and time zone.
+struct user_updated {
+  user who;
+  timestamp at{};
+};
+
+using event = std::variant<message_posted, message_edited, message_deleted, reaction_added, command_invoked, clock_tick,
+                           message_pinned, channel_created, user_updated>;
 
 // The key under which an event is remembered, so that a redelivery changes nothing.
 // Empty for events that need no deduplication (ticks).

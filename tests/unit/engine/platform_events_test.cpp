@@ -1,0 +1,59 @@
+// Events that only chat platforms send: pins, channels they created for us, directory updates.
+#include "engine_fixture.hpp"
+
+using namespace kintsugi::core;
+using namespace kintsugi::test::engine_fx;
+
+TEST_SUITE("engine platform events") {
+  TEST_CASE("a pinned message is a key event; a pin of something not captured changes nothing") {
+    bot b;
+    b.start_db("inc-db");
+    b.say("m1", "bob", "inc-db", "disk full on db-1", t(2));
+    CHECK_FALSE(b.entry("m1").key);
+    CHECK(b.send(message_pinned{"m1", "carol", t(3)}).empty());
+    CHECK(b.entry("m1").key);
+    auto before = b.timeline();
+    CHECK(b.send(message_pinned{"nope", "carol", t(4)}).empty());
+    CHECK(b.timeline().size() == before.size());
+    // The same pin delivered twice is one pin.
+    b.send(message_pinned{"m1", "carol", t(3)});
+    CHECK(b.outcome().duplicate);
+  }
+
+  TEST_CASE("a channel created by the platform rebinds the incident to the channel's id") {
+    bot b{with_channels()};
+    b.cmd("alice", "general", "start Payments down sev1", t(0));
+    auto name = b.inc().channel;
+    REQUIRE(name.starts_with("inc-"));
+    b.send(channel_created{name, "C0NEW", t(1)});
+    CHECK(b.inc().channel == "C0NEW");
+    CHECK(b.inc().origin_channel == "general");
+    // Messages now arrive with the id, and are captured.
+    b.say("m1", "bob", "C0NEW", "checking the gateway", t(2));
+    CHECK(b.entry("m1").incident_id == 1);
+    // Commands in the channel find the incident by id.
+    auto out = b.cmd("bob", "C0NEW", "role commander me", t(3));
+    CHECK(b.inc().holder(role::commander) == "bob");
+    // An unknown name, or an id equal to the name, changes nothing.
+    b.send(channel_created{"inc-unknown", "C0OTHER", t(4)});
+    b.send(channel_created{"C0NEW", "C0NEW", t(5)});
+    CHECK(b.inc().channel == "C0NEW");
+  }
+
+  TEST_CASE("directory updates fill in names and time zones") {
+    bot b;
+    b.send(user_updated{user{"U1", "Alice", "Europe/Berlin"}, t(0)});
+    auto u = b.db.find_user("U1");
+    REQUIRE(u.has_value());
+    CHECK(u->display_name == "Alice");
+    CHECK(u->tz == "Europe/Berlin");
+    b.send(user_updated{user{"U1", "Alice B.", "America/New_York"}, t(1)});
+    CHECK(b.db.find_user("U1")->display_name == "Alice B.");
+    CHECK(b.db.find_user("U1")->tz == "America/New_York");
+    // Times U1 types are now read in New York.
+    b.start_db("inc-db");
+    b.cmd("U1", "inc-db", "mark began 04:30", t(5));  // 09:35 UTC is 04:35 in New York
+    REQUIRE(b.inc().at(milestone::began).has_value());
+    CHECK(format_iso(*b.inc().at(milestone::began)).ends_with("09:30:00Z"));
+  }
+}
