@@ -1,0 +1,67 @@
+#pragma once
+// The host of the engine for asynchronous adapters. SQLite blocks, so the store and the engine live on a thread of
+// their own; adapters on the io_context `co_await submit(event)` and resume once the event is durably stored.
+// Everything submitted while a commit is running is committed together next (group commit: one fsync per batch,
+// never one per event), which is what lets an adapter ack quickly under load.
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "core/dispatcher.hpp"
+#include "core/engine.hpp"
+#include "core/store.hpp"
+
+namespace kintsugi::runtime {
+
+class host {
+ public:
+  // `store` and `engine` are used only from the host's own thread from now on.
+  host(core::store& store, core::engine& engine, std::size_t max_batch = 1000);
+  ~host();
+  host(const host&) = delete;
+  host& operator=(const host&) = delete;
+
+  // Remembers, handles and commits the event; resumes the caller (on its own executor) with the outcome.
+  boost::asio::awaitable<core::event_outcome> submit(core::event e);
+
+  // Runs `work` on the storage thread (inside no transaction) and resumes with its result; for the outbox and
+  // for reads the adapters need (incident channels for backfill, say).
+  template <class T>
+  boost::asio::awaitable<T> run(std::function<T(core::store&)> work);
+
+  // Called on the storage thread after each commit that may have queued messages for the outbox.
+  void on_commit(std::function<void()> notify);
+
+  // Number of batches committed so far (for tests and metrics).
+  std::size_t batches() const;
+
+ private:
+  using handler = boost::asio::any_completion_handler<void(core::event_outcome)>;
+  struct pending_event {
+    core::event e;
+    handler done;
+  };
+  void enqueue(core::event e, handler done);
+  void drain();
+
+  core::store& store_;
+  core::dispatcher dispatcher_;
+  std::size_t max_batch_;
+  boost::asio::thread_pool thread_{1};
+  mutable std::mutex mutex_;
+  std::deque<pending_event> queue_;
+  bool draining_ = false;
+  std::size_t batches_ = 0;
+  std::function<void()> notify_;
+};
+
+}  // namespace kintsugi::runtime
+
+#include "runtime/host_impl.hpp"

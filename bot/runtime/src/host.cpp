@@ -1,0 +1,84 @@
+#include "runtime/host.hpp"
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace kintsugi::runtime {
+
+namespace asio = boost::asio;
+
+host::host(core::store& store, core::engine& engine, std::size_t max_batch)
+    : store_(store), dispatcher_(store, engine), max_batch_(max_batch == 0 ? 1 : max_batch) {}
+
+host::~host() { thread_.join(); }
+
+void host::on_commit(std::function<void()> notify) {
+  std::lock_guard lock{mutex_};
+  notify_ = std::move(notify);
+}
+
+std::size_t host::batches() const {
+  std::lock_guard lock{mutex_};
+  return batches_;
+}
+
+asio::awaitable<core::event_outcome> host::submit(core::event e) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(core::event_outcome)>(
+      [this](auto completion, core::event ev) { enqueue(std::move(ev), handler{std::move(completion)}); },
+      asio::use_awaitable, std::move(e));
+}
+
+void host::enqueue(core::event e, handler done) {
+  bool start = false;
+  {
+    std::lock_guard lock{mutex_};
+    queue_.push_back(pending_event{std::move(e), std::move(done)});
+    if (!draining_) {
+      draining_ = true;
+      start = true;
+    }
+  }
+  if (start) asio::post(thread_, [this] { drain(); });
+}
+
+// On the storage thread: commit what has queued up, hand each submitter its outcome, and go again while more
+// arrived during the commit.
+void host::drain() {
+  for (;;) {
+    std::vector<pending_event> batch;
+    {
+      std::lock_guard lock{mutex_};
+      if (queue_.empty()) {
+        draining_ = false;
+        return;
+      }
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    std::vector<core::event> events;
+    events.reserve(batch.size());
+    for (auto& p : batch) events.push_back(std::move(p.e));
+    std::vector<core::event_outcome> outcomes;
+    try {
+      outcomes = dispatcher_.process(events);
+    } catch (const std::exception& ex) {
+      // The batch's transaction could not commit (disk full, say): nothing of it is stored, each submitter hears why.
+      outcomes.assign(events.size(), core::event_outcome{false, std::string{"could not store: "} + ex.what()});
+    }
+    std::function<void()> notify;
+    {
+      std::lock_guard lock{mutex_};
+      ++batches_;
+      notify = notify_;
+    }
+    // Each submitter resumes on its own executor.
+    for (std::size_t i = 0; i < batch.size(); ++i) asio::dispatch(asio::append(std::move(batch[i].done), std::move(outcomes[i])));
+    if (notify) notify();
+  }
+}
+
+}  // namespace kintsugi::runtime

@@ -1,0 +1,100 @@
+#include "runtime/host.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <stdexcept>
+
+#include "storage/sqlite_store.hpp"
+
+using namespace kintsugi;
+namespace asio = boost::asio;
+
+namespace {
+
+core::timestamp at(int minute) {
+  return core::timestamp{std::chrono::sys_days{std::chrono::year{2026} / 11 / 20}} + std::chrono::minutes{minute};
+}
+
+core::event message(int n) {
+  return core::message_posted{"m" + std::to_string(n), "inc-db", "bob", "line " + std::to_string(n), at(1), false, {}};
+}
+
+asio::awaitable<void> submit_one(runtime::host& h, core::event e, std::vector<core::event_outcome>& out) {
+  out.push_back(co_await h.submit(std::move(e)));
+}
+
+struct fixture {
+  storage::sqlite_store db{":memory:"};
+  core::engine engine{db, {}};
+  asio::io_context io;
+};
+
+}  // namespace
+
+TEST_CASE("events submitted together are stored in few batches, each submitter hears its outcome") {
+  fixture f;
+  std::vector<core::event_outcome> outcomes;
+  {
+    runtime::host h{f.db, f.engine};
+    std::atomic<int> commits{0};
+    h.on_commit([&commits] { ++commits; });
+    asio::co_spawn(f.io, submit_one(h, core::command_invoked{"c1", "inc-db", "alice", "start DB down", at(0)}, outcomes),
+                   asio::detached);
+    f.io.run();
+    f.io.restart();
+    REQUIRE(outcomes.size() == 1);
+    CHECK(outcomes[0].error.empty());
+    outcomes.clear();
+    for (int i = 0; i < 200; ++i) asio::co_spawn(f.io, submit_one(h, message(i), outcomes), asio::detached);
+    f.io.run();
+    f.io.restart();
+    REQUIRE(outcomes.size() == 200);
+    for (const auto& o : outcomes) {
+      CHECK_FALSE(o.duplicate);
+      CHECK(o.error.empty());
+    }
+    // 1 + at most a few batches for the 200 (they were queued while the first commit ran).
+    CHECK(h.batches() < 50);
+    CHECK(commits.load() == static_cast<int>(h.batches()));
+    // The same message again is a redelivery.
+    outcomes.clear();
+    asio::co_spawn(f.io, submit_one(h, message(7), outcomes), asio::detached);
+    f.io.run();
+    f.io.restart();
+    REQUIRE(outcomes.size() == 1);
+    CHECK(outcomes[0].duplicate);
+  }
+  CHECK(f.db.timeline(1).size() == 201);  // the declaration entry + 200 messages
+}
+
+namespace {
+asio::awaitable<void> read_count(runtime::host& h, std::size_t& count, std::string& error) {
+  count = co_await h.run<std::size_t>([](core::store& s) { return s.open_incidents().size(); });
+  try {
+    co_await h.run<int>([](core::store&) -> int { throw std::runtime_error("boom"); });
+  } catch (const std::runtime_error& e) {
+    error = e.what();
+  }
+}
+}  // namespace
+
+TEST_CASE("run() does store work on the storage thread and brings back its value or its exception") {
+  fixture f;
+  runtime::host h{f.db, f.engine};
+  std::vector<core::event_outcome> outcomes;
+  asio::co_spawn(f.io, submit_one(h, core::command_invoked{"c1", "inc-db", "alice", "start DB down", at(0)}, outcomes),
+                 asio::detached);
+  f.io.run();
+  f.io.restart();
+  std::size_t count = 0;
+  std::string error;
+  asio::co_spawn(f.io, read_count(h, count, error), asio::detached);
+  f.io.run();
+  CHECK(count == 1);
+  CHECK(error == "boom");
+}
