@@ -1,0 +1,231 @@
+// The Slack codec: Web API responses to plain values. map_response() is where Slack's errors are mapped.
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <exception>
+#include <utility>
+
+#include "codec_detail.hpp"
+#include "slack/web_api_calls.hpp"
+
+namespace kintsugi::slack {
+
+using detail::json;
+using detail::member;
+using detail::obj;
+using detail::str;
+
+namespace {
+
+constexpr int default_retry_after_s = 1;
+
+bool one_of(std::string_view code, std::initializer_list<std::string_view> codes) {
+  return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+// A few words on what the error means, for the log line.
+std::string_view explain(std::string_view error) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 20> table{{
+      {"channel_not_found", "the channel does not exist or the bot cannot see it"},
+      {"not_in_channel", "the bot is not a member of the channel"},
+      {"is_archived", "the channel is archived"},
+      {"name_taken", "a channel with that name already exists"},
+      {"invalid_name_specials", "the channel name has characters Slack refuses"},
+      {"already_in_channel", "the user is already in the channel"},
+      {"cant_invite_self", "the bot cannot invite itself"},
+      {"user_not_found", "no such user"},
+      {"user_not_in_channel", "the user is not in the channel"},
+      {"msg_too_long", "the message is too long"},
+      {"no_text", "the message has no text"},
+      {"too_long", "the text is too long"},
+      {"ratelimited", "rate limited by Slack"},
+      {"invalid_auth", "the token is not valid"},
+      {"not_authed", "no token was sent"},
+      {"token_revoked", "the token was revoked"},
+      {"account_inactive", "the bot's account or workspace is deactivated"},
+      {"missing_scope", "the token lacks a scope"},
+      {"not_allowed_token_type", "this method needs another kind of token"},
+      {"invalid_json", "the response was not JSON"},
+  }};
+  for (const auto& [code, words] : table) {
+    if (code == error) return words;
+  }
+  return {};
+}
+
+int retry_after(std::string_view header) {
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
+  int seconds = 0;
+  auto [ptr, ec] = std::from_chars(header.data(), header.data() + header.size(), seconds);
+  if (ec != std::errc{} || ptr != header.data() + header.size() || seconds <= 0) return default_retry_after_s;
+  return std::min(seconds, 3600);
+}
+
+// The one mapping from an HTTP status and a parsed (or unparseable) body to an api_result.
+api_result map_response(std::string_view method, int status, const json& j, std::string_view retry_after_header) {
+  api_result r;
+  const bool object = !j.is_discarded() && j.is_object();
+  if (status == 429) {
+    r.error = object && !str(j, "error").empty() ? str(j, "error") : "ratelimited";
+    r.retry_after_s = retry_after(retry_after_header);
+  } else if (status >= 500) {
+    r.error = object && !str(j, "error").empty() ? str(j, "error") : "http_" + std::to_string(status);
+    r.retryable = true;
+  } else if (status < 200 || status >= 300) {
+    r.error = object && !str(j, "error").empty() ? str(j, "error") : "http_" + std::to_string(status);
+  } else if (!object) {
+    r.error = "invalid_json";
+  } else {
+    r.ok = detail::boolean(j, "ok");
+    if (!r.ok) r.error = str(j, "error").empty() ? std::string{"unknown_error"} : str(j, "error");
+  }
+
+  if (!r.ok) {
+    if (r.error == "ratelimited" || r.error == "rate_limited") {
+      r.retryable = true;
+      if (r.retry_after_s == 0) r.retry_after_s = retry_after(retry_after_header);
+    }
+    if (status == 429) r.retryable = true;
+    if (one_of(r.error, {"internal_error", "fatal_error", "request_timeout", "service_unavailable"})) r.retryable = true;
+    r.fatal = one_of(r.error, {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                               "missing_scope", "not_allowed_token_type", "no_permission", "org_login_required",
+                               "ekm_access_denied", "team_access_not_granted"});
+    r.already_done = one_of(r.error, {"already_in_channel", "already_pinned", "cant_invite_self", "already_open"});
+  }
+
+  if (object) {
+    r.needed = str(j, "needed");
+    if (const json* channel = member(j, "channel"); channel != nullptr) {
+      if (channel->is_string()) r.channel_id = channel->get<std::string>();
+      r.channel_id = r.channel_id.empty() ? str(*channel, "id") : r.channel_id;
+      r.channel_name = str(*channel, "name");
+    }
+    r.ts = str(j, "ts");
+    if (r.ts.empty()) r.ts = str(j, "message_ts");
+    if (auto w = str(j, "warning"); !w.empty()) r.warnings.push_back(std::move(w));
+    for (const char* key : {"warnings", "messages"}) {
+      if (const json* list = member(obj(j, "response_metadata"), key); list != nullptr && list->is_array()) {
+        for (const auto& m : *list) {
+          if (m.is_string() && !m.get_ref<const std::string&>().empty()) r.warnings.push_back(m.get<std::string>());
+        }
+      }
+    }
+  }
+
+  r.description = std::string(method) + ": ";
+  if (r.ok) {
+    r.description += "ok";
+  } else {
+    r.description += r.error;
+    if (auto words = explain(r.error); !words.empty()) r.description.append(" (").append(words).append(")");
+    if (!r.needed.empty()) r.description += "; needs scope " + r.needed;
+    if (r.retry_after_s > 0) r.description += "; retry after " + std::to_string(r.retry_after_s) + "s";
+    if (status != 200) r.description += "; HTTP " + std::to_string(status);
+  }
+  return r;
+}
+
+template <class Fn>
+auto guarded(Fn fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {  // allocation failure
+    decltype(fn()) out;
+    out.result.error = e.what();
+    out.result.description = e.what();
+    return out;
+  }
+}
+
+}  // namespace
+
+api_result decode_api_response(std::string_view method, int http_status, std::string_view body,
+                               std::string_view retry_after_header) {
+  try {
+    return map_response(method, http_status, detail::parse(body), retry_after_header);
+  } catch (const std::exception& e) {  // allocation failure
+    api_result r;
+    r.error = r.description = e.what();
+    return r;
+  }
+}
+
+auth_info decode_auth_test(std::string_view body, int http_status) {
+  return guarded([&] {
+    json j = detail::parse(body);
+    auth_info out;
+    out.result = map_response("auth.test", http_status, j, {});
+    if (!out.result.ok) return out;
+    out.user_id = str(j, "user_id");
+    out.bot_id = str(j, "bot_id");
+    out.team_id = str(j, "team_id");
+    out.team = str(j, "team");
+    out.url = str(j, "url");
+    return out;
+  });
+}
+
+connection_url decode_connections_open(std::string_view body, int http_status) {
+  return guarded([&] {
+    json j = detail::parse(body);
+    connection_url out;
+    out.result = map_response("apps.connections.open", http_status, j, {});
+    if (!out.result.ok) return out;
+    out.url = str(j, "url");
+    if (out.url.empty()) {
+      out.result.ok = false;
+      out.result.error = "no_url";
+      out.result.retryable = true;
+      out.result.description = "apps.connections.open: no_url (the response had no websocket URL)";
+    }
+    return out;
+  });
+}
+
+user_info decode_users_info(std::string_view body, int http_status) {
+  return guarded([&] {
+    json j = detail::parse(body);
+    user_info out;
+    out.result = map_response("users.info", http_status, j, {});
+    if (out.result.ok) out.who = detail::decode_user(obj(j, "user"));
+    return out;
+  });
+}
+
+history_page decode_history(std::string_view body, std::string_view channel, const context& ctx, int http_status) {
+  return guarded([&] {
+    json j = detail::parse(body);
+    history_page out;
+    out.result = map_response("conversations.history", http_status, j, {});
+    if (!out.result.ok) return out;
+    out.has_more = detail::boolean(j, "has_more");
+    out.next_cursor = str(obj(j, "response_metadata"), "next_cursor");
+    const json* messages = member(j, "messages");
+    if (messages == nullptr || !messages->is_array()) return out;
+
+    struct entry {
+      core::timestamp at;
+      std::vector<core::event> events;
+    };
+    std::vector<entry> entries;
+    for (const auto& m : *messages) {
+      auto posted = detail::decode_message(m, channel, ctx);
+      if (!posted) continue;
+      entry e{posted->at, {}};
+      auto edited_at = parse_ts(str(obj(m, "edited"), "ts"));
+      std::string id = posted->id;
+      std::string text = posted->text;
+      e.events.emplace_back(std::move(*posted));
+      if (edited_at) e.events.emplace_back(core::message_edited{std::move(id), std::move(text), *edited_at});
+      entries.push_back(std::move(e));
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const entry& a, const entry& b) { return a.at < b.at; });
+    for (auto& e : entries) {
+      for (auto& ev : e.events) out.events.push_back(std::move(ev));
+    }
+    return out;
+  });
+}
+
+}  // namespace kintsugi::slack

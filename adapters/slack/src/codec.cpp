@@ -1,0 +1,379 @@
+// The Slack codec, inbound: Socket Mode frames, timestamps and ids, and the Events API mapping.
+#include "slack/codec.hpp"
+
+#include <array>
+#include <charconv>
+#include <exception>
+#include <string>
+
+#include "codec_detail.hpp"
+
+namespace kintsugi::slack {
+
+using detail::json;
+using detail::member;
+using detail::obj;
+using detail::str;
+
+// ---- frames ----
+
+std::string_view name(disconnect_reason r) {
+  switch (r) {
+    case disconnect_reason::warning: return "warning";
+    case disconnect_reason::refresh_requested: return "refresh_requested";
+    case disconnect_reason::link_disabled: return "link_disabled";
+    case disconnect_reason::too_many_websockets: return "too_many_websockets";
+    case disconnect_reason::other: return "other";
+  }
+  return "other";
+}
+
+std::string_view name(envelope_type t) {
+  switch (t) {
+    case envelope_type::events_api: return "events_api";
+    case envelope_type::slash_commands: return "slash_commands";
+    case envelope_type::interactive: return "interactive";
+    case envelope_type::other: return "other";
+  }
+  return "other";
+}
+
+namespace {
+
+disconnect_reason reason_of(std::string_view s) {
+  for (auto r : {disconnect_reason::warning, disconnect_reason::refresh_requested, disconnect_reason::link_disabled,
+                 disconnect_reason::too_many_websockets}) {
+    if (s == name(r)) return r;
+  }
+  return disconnect_reason::other;
+}
+
+envelope_type envelope_type_of(std::string_view s) {
+  for (auto t : {envelope_type::events_api, envelope_type::slash_commands, envelope_type::interactive}) {
+    if (s == name(t)) return t;
+  }
+  return envelope_type::other;
+}
+
+int small_int(const json& j, std::string_view key) {
+  auto v = detail::integer(j, key);
+  return v < 0 || v > 1'000'000 ? 0 : static_cast<int>(v);
+}
+
+frame decode_frame_unchecked(std::string_view text) {
+  if (text.empty()) return malformed{"empty frame"};
+  json j = detail::parse(text);
+  if (j.is_discarded()) return malformed{"not JSON"};
+  if (!j.is_object()) return malformed{"not a JSON object"};
+
+  // Envelopes carry an envelope_id; hello and disconnect do not.
+  if (const json* id = member(j, "envelope_id"); id != nullptr) {
+    if (!id->is_string() || id->get_ref<const std::string&>().empty()) return malformed{"envelope_id is not a string"};
+    envelope e;
+    e.envelope_id = id->get<std::string>();
+    e.type_text = str(j, "type");
+    e.type = envelope_type_of(e.type_text);
+    e.accepts_response_payload = detail::boolean(j, "accepts_response_payload");
+    e.retry_attempt = small_int(j, "retry_attempt");
+    e.retry_reason = str(j, "retry_reason");
+    const json* payload = member(j, "payload");
+    e.payload = payload != nullptr && payload->is_object() ? detail::dump(*payload) : std::string{"{}"};
+    return e;
+  }
+
+  const json* type = member(j, "type");
+  if (type == nullptr) return malformed{"no type"};
+  if (!type->is_string()) return malformed{"type is not a string"};
+  const auto& t = type->get_ref<const std::string&>();
+  if (t == "hello") {
+    hello h;
+    h.app_id = str(obj(j, "connection_info"), "app_id");
+    h.num_connections = small_int(j, "num_connections");
+    h.approximate_connection_time = detail::integer(obj(j, "debug_info"), "approximate_connection_time");
+    if (h.approximate_connection_time < 0) h.approximate_connection_time = 0;
+    return h;
+  }
+  if (t == "disconnect") {
+    disconnect d;
+    d.reason_text = str(j, "reason");
+    d.reason = reason_of(d.reason_text);
+    return d;
+  }
+  return malformed{"unknown frame type '" + t.substr(0, 64) + "'"};
+}
+
+}  // namespace
+
+frame decode_frame(std::string_view text) {
+  try {
+    return decode_frame_unchecked(text);
+  } catch (const std::exception& e) {  // only allocation failures can get here
+    return malformed{e.what()};
+  }
+}
+
+std::string encode_ack(std::string_view envelope_id, std::string_view payload_json) {
+  json ack = json::object();
+  ack["envelope_id"] = std::string(envelope_id);
+  if (!payload_json.empty()) {
+    json payload = detail::parse(payload_json);
+    if (!payload.is_discarded() && payload.is_object()) ack["payload"] = std::move(payload);
+  }
+  return detail::dump(ack);
+}
+
+// ---- timestamps and ids ----
+
+std::optional<core::timestamp> parse_ts(std::string_view ts) {
+  auto dot = ts.find('.');
+  std::string_view whole = ts.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view{} : ts.substr(dot + 1);
+  if (whole.empty() || whole.size() > 12) return std::nullopt;  // 12 digits: beyond year 30000
+  if (dot != std::string_view::npos && frac.empty()) return std::nullopt;
+  std::int64_t seconds = 0;
+  for (char c : whole) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = seconds * 10 + (c - '0');
+  }
+  std::int64_t micros = 0;
+  std::size_t used = 0;
+  for (char c : frac) {
+    if (c < '0' || c > '9') return std::nullopt;
+    if (used < 6) {
+      micros = micros * 10 + (c - '0');
+      ++used;
+    }
+  }
+  for (; used < 6; ++used) micros *= 10;
+  return core::timestamp{std::chrono::seconds{seconds} + std::chrono::microseconds{micros}};
+}
+
+std::string format_ts(core::timestamp t) {
+  const auto us = t.time_since_epoch().count();
+  auto seconds = us / 1'000'000;
+  auto micros = us % 1'000'000;
+  if (micros < 0) {  // before 1970: Slack has no such ts, but keep the arithmetic honest
+    micros += 1'000'000;
+    seconds -= 1;
+  }
+  std::array<char, 8> frac{};
+  auto m = static_cast<std::uint32_t>(micros);
+  for (std::size_t i = 6; i-- > 0;) {
+    frac[i] = static_cast<char>('0' + m % 10);
+    m /= 10;
+  }
+  return std::to_string(seconds) + "." + std::string(frac.data(), 6);
+}
+
+std::string message_id(std::string_view channel, std::string_view ts) {
+  std::string id;
+  id.reserve(channel.size() + 1 + ts.size());
+  id.append(channel).append(":").append(ts);
+  return id;
+}
+
+std::optional<message_ref> split_message_id(std::string_view id) {
+  auto colon = id.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == id.size()) return std::nullopt;
+  return message_ref{std::string(id.substr(0, colon)), std::string(id.substr(colon + 1))};
+}
+
+std::string unescape_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '&') {
+      auto rest = text.substr(i);
+      if (rest.starts_with("&amp;")) { out += '&'; i += 4; continue; }
+      if (rest.starts_with("&lt;")) { out += '<'; i += 3; continue; }
+      if (rest.starts_with("&gt;")) { out += '>'; i += 3; continue; }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+// ---- messages ----
+
+namespace detail {
+
+std::string message_text(const json& msg) {
+  std::string text = unescape_text(str(msg, "text"));
+  if (const json* files = member(msg, "files"); files != nullptr && files->is_array()) {
+    for (const auto& f : *files) {
+      std::string file_name = str(f, "name");
+      if (file_name.empty()) file_name = str(f, "title");
+      std::string link = str(f, "permalink");
+      if (file_name.empty() && link.empty()) continue;
+      if (!text.empty()) text += '\n';
+      text += "📎 " + unescape_text(file_name);
+      if (!link.empty()) text += " <" + link + ">";
+    }
+  }
+  if (text.empty()) {
+    if (const json* atts = member(msg, "attachments"); atts != nullptr && atts->is_array()) {
+      for (const auto& a : *atts) {
+        std::string fallback = str(a, "fallback");
+        if (fallback.empty()) fallback = str(a, "text");
+        if (fallback.empty()) continue;
+        if (!text.empty()) text += '\n';
+        text += unescape_text(fallback);
+      }
+    }
+  }
+  return text;
+}
+
+std::optional<core::message_posted> decode_message(const json& msg, std::string_view channel, const context& ctx) {
+  static constexpr std::array<std::string_view, 5> kept = {"", "thread_broadcast", "file_share", "bot_message",
+                                                           "me_message"};
+  const std::string subtype = str(msg, "subtype");
+  bool keep = false;
+  for (auto k : kept) keep = keep || subtype == k;
+  if (!keep) return std::nullopt;
+
+  const std::string ts = str(msg, "ts");
+  auto at = parse_ts(ts);
+  if (!at || channel.empty()) return std::nullopt;
+
+  const std::string user = str(msg, "user");
+  const std::string bot = str(msg, "bot_id");
+  core::message_posted p;
+  p.user = !user.empty() ? user : !bot.empty() ? bot : str(msg, "username");
+  if (p.user.empty()) return std::nullopt;
+  p.id = message_id(channel, ts);
+  p.channel = std::string(channel);
+  p.text = message_text(msg);
+  p.at = *at;
+  p.from_bot = (!ctx.bot_id.empty() && bot == ctx.bot_id) || (!ctx.bot_user_id.empty() && user == ctx.bot_user_id);
+  const std::string thread_ts = str(msg, "thread_ts");
+  if (!thread_ts.empty() && thread_ts != ts) p.thread_id = message_id(channel, thread_ts);
+  return p;
+}
+
+std::optional<core::user> decode_user(const json& u) {
+  core::user out;
+  out.id = str(u, "id");
+  if (out.id.empty()) return std::nullopt;
+  const json& profile = obj(u, "profile");
+  out.display_name = str(profile, "display_name");
+  if (out.display_name.empty()) out.display_name = str(profile, "real_name");
+  if (out.display_name.empty()) out.display_name = str(u, "real_name");
+  if (out.display_name.empty()) out.display_name = str(u, "name");
+  out.tz = str(u, "tz");
+  return out;
+}
+
+}  // namespace detail
+
+// ---- Events API ----
+
+namespace {
+
+// The event's own time: its ts, else event_ts, else the wrapper's event_time (whole seconds).
+core::timestamp event_time(const json& ev, const json& body) {
+  for (const char* key : {"ts", "event_ts"}) {
+    if (auto t = parse_ts(str(ev, key))) return *t;
+  }
+  return core::timestamp{std::chrono::seconds{detail::integer(body, "event_time")}};
+}
+
+void decode_message_event(const json& ev, const json& body, const context& ctx, events_api_result& out) {
+  const std::string channel = str(ev, "channel");
+  const std::string subtype = str(ev, "subtype");
+  if (subtype == "message_changed") {
+    const json& now = obj(ev, "message");
+    const std::string ts = str(now, "ts");
+    if (channel.empty() || !parse_ts(ts)) return;
+    const std::string id = message_id(channel, ts);
+    if (str(now, "subtype") == "tombstone") {  // a thread parent deleted under its replies
+      out.events.emplace_back(core::message_deleted{id, event_time(ev, body)});
+      return;
+    }
+    const json* before = member(ev, "previous_message");
+    std::string text = detail::message_text(now);
+    if (before != nullptr && before->is_object() && detail::message_text(*before) == text) return;
+    out.events.emplace_back(core::message_edited{id, std::move(text), event_time(ev, body)});
+    return;
+  }
+  if (subtype == "message_deleted") {
+    std::string ts = str(ev, "deleted_ts");
+    if (ts.empty()) ts = str(obj(ev, "previous_message"), "ts");
+    if (channel.empty() || !parse_ts(ts)) return;
+    out.events.emplace_back(core::message_deleted{message_id(channel, ts), event_time(ev, body)});
+    return;
+  }
+  // channel_join (and leave, topic, purpose, message_replied…) carry no words for the timeline.
+  if (auto m = detail::decode_message(ev, channel, ctx)) out.events.emplace_back(std::move(*m));
+}
+
+void decode_event(const json& ev, const json& body, const context& ctx, events_api_result& out) {
+  const std::string type = str(ev, "type");
+  if (type == "message" || type == "app_mention") {
+    // app_mention repeats a message event: the same id, so the engine's idempotency key folds them.
+    decode_message_event(ev, body, ctx, out);
+  } else if (type == "reaction_added") {
+    const json& item = obj(ev, "item");
+    const std::string channel = str(item, "channel");
+    const std::string ts = str(item, "ts");
+    std::string emoji = str(ev, "reaction");
+    if (auto tone = emoji.find("::"); tone != std::string::npos) emoji.erase(tone);  // "+1::skin-tone-2"
+    const std::string user = str(ev, "user");
+    if (str(item, "type") != "message" || channel.empty() || !parse_ts(ts) || user.empty() || emoji.empty()) return;
+    out.events.emplace_back(core::reaction_added{message_id(channel, ts), user, std::move(emoji), event_time(ev, body)});
+  } else if (type == "pin_added") {
+    const json& item = obj(ev, "item");
+    std::string channel = str(item, "channel");
+    if (channel.empty()) channel = str(ev, "channel_id");
+    const std::string ts = str(obj(item, "message"), "ts");
+    if (str(item, "type") != "message" || channel.empty() || !parse_ts(ts)) return;
+    out.events.emplace_back(core::message_pinned{message_id(channel, ts), str(ev, "user"), event_time(ev, body)});
+  } else if (type == "user_change" || type == "team_join") {
+    if (auto u = detail::decode_user(obj(ev, "user"))) {
+      out.events.emplace_back(core::user_updated{std::move(*u), event_time(ev, body)});
+    }
+  }
+}
+
+events_api_result decode_events_api_unchecked(std::string_view payload, const context& ctx) {
+  events_api_result out;
+  json body = detail::parse(payload);
+  if (body.is_discarded() || !body.is_object()) {
+    out.error = body.is_discarded() ? "not JSON" : "not a JSON object";
+    return out;
+  }
+  out.type = str(body, "type");
+  out.event_id = str(body, "event_id");
+  if (out.type == "url_verification") {
+    out.challenge = str(body, "challenge");
+    return out;
+  }
+  const json& ev = obj(body, "event");
+  const std::string ev_type = str(ev, "type");
+  const std::string subtype = str(ev, "subtype");
+  out.event_type = subtype.empty() ? ev_type : ev_type + "/" + subtype;
+  if (!out.event_id.empty()) {
+    out.dedupe_key = out.event_id;
+  } else if (!ev_type.empty()) {
+    std::string channel = str(ev, "channel");
+    if (channel.empty()) channel = str(obj(ev, "item"), "channel");
+    std::string user = str(ev, "user");
+    out.dedupe_key = out.event_type + ":" + channel + ":" + str(ev, "event_ts") + ":" + user;
+  }
+  if (out.type == "event_callback" || out.type.empty()) decode_event(ev, body, ctx, out);
+  return out;
+}
+
+}  // namespace
+
+events_api_result decode_events_api(std::string_view payload, const context& ctx) {
+  try {
+    return decode_events_api_unchecked(payload, ctx);
+  } catch (const std::exception& e) {  // allocation failure
+    events_api_result out;
+    out.error = e.what();
+    return out;
+  }
+}
+
+}  // namespace kintsugi::slack
