@@ -1,0 +1,326 @@
+#include <net/ws_client.hpp>
+
+#include "connect.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+
+namespace kintsugi::net {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using boost::system::error_code;
+using detail::clock;
+
+namespace detail {
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct outgoing {
+  std::string text;
+  bool close = false;
+  websocket::close_reason reason;
+};
+
+// Sets the User-Agent and the caller's headers on the upgrade request.
+struct add_headers {
+  std::vector<http_header> headers;
+  std::string user_agent;
+  void operator()(websocket::request_type& request) const {
+    request.set(http::field::user_agent, user_agent);
+    for (const auto& header : headers) request.set(header.name, header.value);
+  }
+};
+
+struct handshake_outcome {
+  error_code ec;
+  unsigned status = 0;
+};
+}  // namespace
+
+// One websocket connection: the queue and its writer are here; the stream is in basic_ws_connection.
+class ws_connection : public std::enable_shared_from_this<ws_connection> {
+ public:
+  ws_connection(asio::any_io_executor strand, std::shared_ptr<spdlog::logger> log)
+      : strand_(strand), wake_(strand), writer_done_signal_(strand), log_(std::move(log)) {
+    writer_done_signal_.expires_at(asio::steady_timer::time_point::max());
+  }
+  virtual ~ws_connection() = default;
+  ws_connection(const ws_connection&) = delete;
+  ws_connection& operator=(const ws_connection&) = delete;
+
+  virtual asio::awaitable<handshake_outcome> open(url_parts url, std::vector<http_header> headers,
+                                                  ws_config config) = 0;
+  // One message into read_buffer_; true when it is text.
+  virtual asio::awaitable<std::tuple<error_code, bool>> read_message() = 0;
+  virtual asio::awaitable<error_code> write_text(std::string text) = 0;
+  virtual asio::awaitable<error_code> close_handshake(websocket::close_reason reason) = 0;
+  virtual void shutdown() = 0;  // closes the socket at once
+  virtual std::uint16_t peer_close_code() const = 0;
+
+  void start_writer();
+
+  result<void> enqueue(std::string text, bool front) {
+    if (!open_ || closing_) return errc::not_connected;
+    outgoing item;
+    item.text = std::move(text);
+    if (front) {
+      queue_.push_front(std::move(item));
+    } else {
+      queue_.push_back(std::move(item));
+    }
+    wake_.cancel();
+    return {};
+  }
+
+  void request_close(websocket::close_reason reason) {
+    closing_ = true;
+    outgoing item;
+    item.close = true;
+    item.reason = std::move(reason);
+    queue_.push_back(std::move(item));
+    wake_.cancel();
+  }
+
+  // The connection is gone: stop the writer and, unless our close handshake is running, the socket.
+  void fail() {
+    open_ = false;
+    if (!closing_ || writer_finished_) shutdown();
+    wake_.cancel();
+  }
+
+  asio::awaitable<void> wait_writer_finished() {
+    if (writer_finished_) co_return;
+    co_await writer_done_signal_.async_wait(use_tuple);
+  }
+
+  bool open_ = false;
+  bool closing_ = false;
+  bool writer_finished_ = false;
+  std::deque<outgoing> queue_;
+  beast::flat_buffer read_buffer_;
+
+ protected:
+  friend asio::awaitable<void> run_writer(std::shared_ptr<ws_connection> self);
+  asio::any_io_executor strand_;
+  asio::steady_timer wake_;                // the writer sleeps on it while the queue is empty
+  asio::steady_timer writer_done_signal_;  // cancelled when the writer ends
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+// The one writer of a connection: drains the queue in order until the connection closes or fails.
+asio::awaitable<void> run_writer(std::shared_ptr<ws_connection> self) {
+  while (self->open_) {
+    if (self->queue_.empty()) {
+      self->wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await self->wake_.async_wait(use_tuple);
+      continue;
+    }
+    outgoing next = std::move(self->queue_.front());
+    self->queue_.pop_front();
+    if (next.close) {
+      const auto ec = co_await self->close_handshake(std::move(next.reason));
+      if (ec) self->log_->debug("ws close handshake error={}", ec.message());
+      self->open_ = false;
+      break;
+    }
+    if (const auto ec = co_await self->write_text(std::move(next.text))) {
+      self->log_->debug("ws write error={}", ec.message());
+      self->fail();
+      break;
+    }
+  }
+  self->writer_finished_ = true;
+  self->writer_done_signal_.cancel();
+}
+
+void ws_connection::start_writer() {
+  asio::co_spawn(strand_, run_writer(shared_from_this()), [log = log_](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      log->error("ws writer failed: {}", e.what());
+    }
+  });
+}
+
+namespace {
+
+template <class Next>
+class basic_ws_connection final : public ws_connection {
+ public:
+  template <class... Args>
+  basic_ws_connection(asio::any_io_executor strand, std::shared_ptr<spdlog::logger> log, Args&&... args)
+      : ws_connection(strand, std::move(log)), ws_(strand, std::forward<Args>(args)...) {}
+
+  asio::awaitable<handshake_outcome> open(url_parts url, std::vector<http_header> headers,
+                                          ws_config config) override {
+    handshake_outcome out;
+    const auto deadline = clock::now() + config.connect_timeout;
+    out.ec = co_await connect_any(ws_.next_layer(), url, deadline, log_);
+    if (out.ec) co_return out;
+    // From here the websocket's own timers bound the waits.
+    beast::get_lowest_layer(ws_).expires_never();
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
+    timeouts.handshake_timeout = config.handshake_timeout;
+    // Pings after half the idle time without a byte from the server; fails at the full idle time. Always
+    // on: it also bounds Beast's teardown after a failed read.
+    timeouts.idle_timeout = config.idle_timeout.count() > 0 ? config.idle_timeout : ws_config{}.idle_timeout;
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator(add_headers{std::move(headers), config.user_agent}));
+    ws_.read_message_max(config.max_message);
+    websocket::response_type response;
+    auto [ec] = co_await ws_.async_handshake(response, url.host_header(), url.target, use_tuple);
+    out.status = response.result_int();
+    if (ec) {
+      log_->debug("ws handshake host={} path={} status={} error={}", url.host_header(), log_path(url.target),
+                  out.status, ec.message());
+      out.ec = to_net_error(ec, errc::protocol_error);
+    }
+    co_return out;
+  }
+
+  asio::awaitable<std::tuple<error_code, bool>> read_message() override {
+    auto [ec, size] = co_await ws_.async_read(read_buffer_, use_tuple);
+    co_return std::tuple<error_code, bool>{ec, ws_.got_text()};
+  }
+
+  asio::awaitable<error_code> write_text(std::string text) override {
+    ws_.text(true);
+    auto [ec, size] = co_await ws_.async_write(asio::buffer(text), use_tuple);
+    co_return ec;
+  }
+
+  asio::awaitable<error_code> close_handshake(websocket::close_reason reason) override {
+    auto [ec] = co_await ws_.async_close(reason, use_tuple);
+    co_return ec;
+  }
+
+  void shutdown() override { beast::get_lowest_layer(ws_).close(); }
+
+  std::uint16_t peer_close_code() const override { return ws_.reason().code; }
+
+ private:
+  websocket::stream<Next> ws_;
+};
+
+}  // namespace
+}  // namespace detail
+
+ws_client::ws_client(asio::any_io_executor executor, asio::ssl::context& tls, ws_config config,
+                     std::shared_ptr<spdlog::logger> log)
+    : executor_(std::move(executor)), tls_(tls), config_(std::move(config)), log_(detail::or_silent(std::move(log))) {}
+
+ws_client::~ws_client() { abort(); }
+
+void ws_client::abort() {
+  if (!connection_) return;
+  connection_->closing_ = false;
+  connection_->fail();
+}
+
+bool ws_client::is_open() const { return connection_ && connection_->open_; }
+
+std::size_t ws_client::queued() const { return connection_ ? connection_->queue_.size() : 0; }
+
+std::uint16_t ws_client::close_code() const { return connection_ ? connection_->peer_close_code() : 0; }
+
+asio::awaitable<result<void>> ws_client::connect(std::string url, std::vector<http_header> headers) {
+  abort();
+  connection_.reset();
+  last_handshake_status_ = 0;
+  auto parts = parse_url(url);
+  if (!parts || !parts->websocket()) co_return errc::bad_url;
+
+  const auto strand = asio::make_strand(executor_);
+  std::shared_ptr<detail::ws_connection> connection;
+  if (parts->secure()) {
+    connection = std::make_shared<detail::basic_ws_connection<tls_stream>>(strand, log_, tls_);
+  } else {
+    connection = std::make_shared<detail::basic_ws_connection<beast::tcp_stream>>(strand, log_);
+  }
+  const auto started = clock::now();
+  const auto outcome = co_await connection->open(*parts, std::move(headers), config_);
+  last_handshake_status_ = outcome.status;
+  if (outcome.ec) {
+    connection->shutdown();
+    co_return outcome.ec;
+  }
+  connection->open_ = true;
+  connection->start_writer();
+  connection_ = std::move(connection);
+  log_->info("ws connected host={} path={} ms={}", parts->host_header(), detail::log_path(parts->target),
+             std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started).count());
+  co_return result<void>{};
+}
+
+asio::awaitable<result<std::string>> ws_client::read() {
+  auto connection = connection_;  // kept alive across the wait, whatever happens to connection_
+  if (!connection || !connection->open_) co_return errc::not_connected;
+  for (;;) {
+    auto [ec, text] = co_await connection->read_message();
+    if (ec) {
+      error_code mapped = to_net_error(ec, errc::protocol_error);
+      if (mapped == errc::timeout) mapped = errc::idle_timeout;
+      log_->debug("ws read error={} cause={} close_code={}", mapped.message(), ec.message(),
+                  connection->peer_close_code());
+      connection->fail();
+      co_return mapped;
+    }
+    const auto size = connection->read_buffer_.size();
+    if (!text) {
+      connection->read_buffer_.consume(size);
+      log_->debug("ws binary frame skipped bytes={}", size);
+      co_return errc::binary_frame;
+    }
+    std::string message = beast::buffers_to_string(connection->read_buffer_.data());
+    connection->read_buffer_.consume(size);
+    co_return message;
+  }
+}
+
+result<void> ws_client::write(std::string text) {
+  if (!connection_) return errc::not_connected;
+  return connection_->enqueue(std::move(text), false);
+}
+
+result<void> ws_client::write_front(std::string text) {
+  if (!connection_) return errc::not_connected;
+  return connection_->enqueue(std::move(text), true);
+}
+
+asio::awaitable<result<void>> ws_client::close(websocket::close_code code, std::string reason) {
+  using namespace asio::experimental::awaitable_operators;
+  auto connection = connection_;
+  if (!connection || !connection->open_ || connection->closing_) co_return result<void>{};
+  websocket::close_reason why(code);
+  why.reason = reason;
+  connection->request_close(std::move(why));
+  // The close handshake is bounded by Beast's handshake timeout; this bound covers the queue before it.
+  asio::steady_timer limit(co_await asio::this_coro::executor, 2 * config_.handshake_timeout);
+  auto winner = co_await (connection->wait_writer_finished() || limit.async_wait(detail::use_tuple));
+  connection->open_ = false;
+  if (winner.index() == 1) {
+    connection->closing_ = false;
+    connection->fail();
+    co_return errc::timeout;
+  }
+  co_return result<void>{};
+}
+
+}  // namespace kintsugi::net
