@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 
+#include "chat.hpp"
 #include "config/config.hpp"
 #include "console/console.hpp"
 #include "core/dispatcher.hpp"
@@ -119,11 +120,7 @@ std::string default_user() {
 int run(const run_options& o) {
   auto cfg = load_config(o.config);
   if (!cfg) return exit_usage;
-  if (cfg->slack.enabled() || cfg->mattermost.enabled()) {
-    std::cerr << "kintsugi: this build has the console adapter only; the Slack and Mattermost adapters are not "
-                 "part of it yet. Remove the slack/mattermost settings to use the console.\n";
-    return exit_usage;
-  }
+  if (cfg->slack.enabled() || cfg->mattermost.enabled()) return run_chat(*cfg, engine_options_of(*cfg), make_logger(cfg->log_level));
   std::cout << "No Slack or Mattermost is configured, so kintsugi runs as a console in this terminal.\n\n";
   return run_console(*cfg, cfg->database, false, default_user(), "general");
 }

@@ -1,0 +1,87 @@
+#pragma once
+// kintsugi in Slack, Socket Mode: auth.test, then apps.connections.open and the websocket. Every envelope is acked
+// as soon as what it carries is durably stored (runtime::host::submit), `disconnect` frames are obeyed, a dropped
+// socket is reconnected with jittered backoff (cap 60 s), and after every (re)connect the open incident channels
+// are backfilled from conversations.history. What the bot says leaves through the store's outbox, so a crash or
+// a 5xx loses nothing.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "core/events.hpp"
+#include "net/ws_client.hpp"
+#include "runtime/host.hpp"
+#include "slack/codec.hpp"
+#include "slack/web_api.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace kintsugi::slack {
+
+struct settings {
+  std::string app_token;  // xapp-…, for apps.connections.open
+  std::string bot_token;  // xoxb-…, for everything else
+  std::string api_base_url = "https://slack.com/api/";
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds{30}};
+  std::chrono::milliseconds reconnect_base{std::chrono::milliseconds{500}};
+  std::chrono::milliseconds reconnect_cap{std::chrono::seconds{60}};
+  std::size_t max_send_attempts = 8;  // an outbox item that keeps failing is given up after this many tries
+};
+
+class adapter {
+ public:
+  adapter(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls, settings s, runtime::host& host,
+          std::shared_ptr<spdlog::logger> log);
+  ~adapter();
+  adapter(const adapter&) = delete;
+  adapter& operator=(const adapter&) = delete;
+
+  // Runs until stop() or until Slack says the link is disabled or the tokens are refused. Returns the reason.
+  boost::asio::awaitable<std::string> run();
+  void stop();
+
+  // Called (from any thread) when the store queued something to send.
+  void wake_sender();
+
+ private:
+  enum class after_connection { reconnect, refresh, stop };
+
+  boost::asio::awaitable<bool> identify();
+  boost::asio::awaitable<void> socket_loop();
+  boost::asio::awaitable<after_connection> serve(std::string url);
+  boost::asio::awaitable<void> handle_envelope(envelope env);
+  boost::asio::awaitable<bool> submit_all(std::vector<core::event> events);
+  boost::asio::awaitable<void> sender_loop();
+  boost::asio::awaitable<bool> deliver(core::action a);
+  boost::asio::awaitable<bool> perform(api_call call);
+  boost::asio::awaitable<void> backfill();
+  boost::asio::awaitable<void> learn_users(std::vector<std::string> ids);
+  void note_users(const std::vector<core::event>& events, std::vector<std::string>& out);
+  std::string resolve_channel(const std::string& channel) const;
+
+  boost::asio::any_io_executor ex_;
+  boost::asio::ssl::context& tls_;
+  settings settings_;
+  runtime::host& host_;
+  std::shared_ptr<spdlog::logger> log_;
+  web_api api_;
+  context ctx_;
+  net::ws_client ws_;
+  boost::asio::steady_timer wake_;
+  bool stopping_ = false;
+  bool wake_requested_ = false;
+  std::string stop_reason_;
+  std::set<std::string> known_users_;
+  std::map<std::string, std::string> created_channels_;  // name -> id, for actions queued before the rebind
+};
+
+}  // namespace kintsugi::slack
