@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -44,6 +46,17 @@ std::optional<http_response_t> rate_limited(const http_request_t&) {
   return response;
 }
 
+std::optional<http_response_t> answer_and_close(const http_request_t&) {
+  auto response = make_response(http::status::ok, "bye");
+  response.keep_alive(false);
+  return response;
+}
+
+std::optional<http_response_t> answer_exact(const http_request_t&) { return make_response(http::status::ok, "exact"); }
+std::optional<http_response_t> answer_prefix(const http_request_t& request) {
+  return make_response(http::status::ok, "prefix " + std::string(request.target()));
+}
+
 net::http_request get(std::string target) {
   net::http_request req;
   req.target = std::move(target);
@@ -66,6 +79,16 @@ asio::awaitable<int> concurrent_gets(net::http_client* client) {
   auto [a, b, c] = co_await (client->request(get("/api/ping")) && client->request(get("/api/ping")) &&
                              client->request(get("/api/ping")));
   co_return (a && a->status == 200) + (b && b->status == 200) + (c && c->status == 200);
+}
+
+// GETs each target in turn and returns "<status> <body>" for each.
+asio::awaitable<std::vector<std::string>> get_each(net::http_client* client, std::vector<std::string> targets) {
+  std::vector<std::string> out;
+  for (auto& target : targets) {
+    auto res = co_await client->request(get(target));
+    out.push_back(res ? std::to_string(res->status) + " " + res->body : "error " + res.error().message());
+  }
+  co_return out;
 }
 
 struct timed_result {
@@ -195,6 +218,40 @@ TEST_CASE("http_client: reconnects when the server closed the kept connection") 
   CHECK(run_coro_test(f.io, sequential_gets(&client, 3)) == 3);
   CHECK(server.accepted() == 3);
   CHECK(client.connections_opened() == 3);
+}
+
+TEST_CASE("http_client: a response with Connection: close is not reused") {
+  net_fixture f;
+  fake_tls_server server(f.io, f.ca.server_context());
+  server.on(http::verb::get, "/bye", answer_and_close);
+  net::http_client client(f.io.get_executor(), f.client_tls, url_of(server.url("https")), {}, f.log);
+  const auto out = run_coro_test(f.io, get_each(&client, {"/bye", "/bye"}));
+  CHECK(out == std::vector<std::string>{"200 bye", "200 bye"});
+  CHECK(server.accepted() == 2);
+  CHECK(client.connections_opened() == 2);
+}
+
+TEST_CASE("fake_tls_server: exact routes win over prefix routes, the rest is 404") {
+  net_fixture f;
+  fake_tls_server server(f.io);
+  server.on(http::verb::get, "/api/*", answer_prefix);
+  server.on(http::verb::get, "/api/users.info", answer_exact);
+  net::http_client client(f.io.get_executor(), f.client_tls, url_of(server.url("http")), {}, f.log);
+  const auto out = run_coro_test(f.io, get_each(&client, {"/api/users.info?user=U1", "/api/other", "/elsewhere"}));
+  CHECK(out == std::vector<std::string>{"200 exact", "200 prefix /api/other", "404 not found"});
+  REQUIRE(server.requests().size() == 3);
+  CHECK(server.requests()[0].request.target() == "/api/users.info?user=U1");
+}
+
+TEST_CASE("http_client: the request timeout also bounds connecting") {
+  net_fixture f;
+  fake_tls_server server(f.io, f.ca.server_context());
+  server.set_silent(true);
+  net::http_client client(f.io.get_executor(), f.client_tls, url_of(server.url("https")),
+                          {.connect_timeout = 10s, .request_timeout = 200ms}, f.log);
+  const auto res = run_coro_test(f.io, client.request(get("/")));
+  REQUIRE_FALSE(res.has_value());
+  CHECK(res.error() == net::errc::timeout);
 }
 
 TEST_CASE("http_client: a server that never answers is a timeout value within the bound") {
