@@ -370,7 +370,8 @@ asio::awaitable<bool> adapter::deliver(core::action a) {
 
 asio::awaitable<bool> adapter::perform(api_call call) {
   auto r = co_await api_.call(call.method, call.json_body, settings_.bot_token);
-  if (!r.result.ok && r.result.error == "not_in_channel" && call.method == "chat.postMessage") {
+  if (!r.result.ok && r.result.error == "not_in_channel" &&
+      (call.method == "chat.postMessage" || call.method == "chat.postEphemeral")) {
     // A channel the bot was not in yet (an incident declared in an existing channel): join it, then post.
     auto channel = r.result.channel_id;
     auto body = call.json_body;
