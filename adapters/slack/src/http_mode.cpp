@@ -45,18 +45,33 @@ http_reply refuse_for_good(unsigned status, std::string body) {
 
 // Stores one event and hands the outcome to whoever still waits for it (see on_slash_command).
 asio::awaitable<void> submit_into(runtime::host& host, core::event e, std::shared_ptr<outcome_channel> out,
-                                  std::shared_ptr<spdlog::logger> log) {
+                                  std::shared_ptr<spdlog::logger> log,
+                                  std::function<void(const std::vector<core::event>&)> stored) {
   core::event_outcome outcome;
   try {
-    outcome = co_await host.submit(std::move(e));
+    outcome = co_await host.submit(e);
   } catch (const std::exception& ex) {
     outcome.error = ex.what();
   }
   if (!outcome.error.empty()) log->error("slack slash command not stored: {}", outcome.error);
-  out->try_send(boost::system::error_code{}, std::move(outcome));
+  out->try_send(boost::system::error_code{}, outcome);
+  if (outcome.error.empty() && stored) {
+    std::vector<core::event> done;
+    done.push_back(std::move(e));
+    stored(done);
+  }
 }
 
-void ignore_exception(std::exception_ptr) {}
+auto log_exception(std::shared_ptr<spdlog::logger> log) {
+  return [log = std::move(log)](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log->error("slack slash command handling failed: {}", ex.what());
+    }
+  };
+}
 
 }  // namespace
 
@@ -162,10 +177,10 @@ asio::awaitable<http_reply> http_mode::on_slash_command(incoming_request req) {
   // Slack gives up after 3 s and does not send a command again: store it in a coroutine of its own, so that a
   // slow commit still gets the 200 in time, and the command is stored all the same.
   auto ex = co_await asio::this_coro::executor;
-  auto stored = std::make_shared<outcome_channel>(ex, 1);
-  asio::co_spawn(ex, submit_into(host_, sc.invoked, stored, log_), ignore_exception);
+  auto outcome_slot = std::make_shared<outcome_channel>(ex, 1);
+  asio::co_spawn(ex, submit_into(host_, sc.invoked, outcome_slot, log_, settings_.stored), log_exception(log_));
   asio::steady_timer deadline{ex, settings_.command_ack_within};
-  auto first = co_await (stored->async_receive(use_tuple) || deadline.async_wait(use_tuple));
+  auto first = co_await (outcome_slot->async_receive(use_tuple) || deadline.async_wait(use_tuple));
   if (first.index() == 1) {
     log_->warn("slack slash command id={} not stored within {}ms; acknowledged anyway", sc.invoked.id,
                settings_.command_ack_within.count());
@@ -194,10 +209,11 @@ asio::awaitable<http_reply> http_mode::on_interaction(incoming_request req) {
 }
 
 asio::awaitable<std::string> http_mode::submit_all(std::vector<core::event> events) {
-  for (auto& e : events) {
-    auto outcome = co_await host_.submit(std::move(e));
+  for (const auto& e : events) {
+    auto outcome = co_await host_.submit(e);
     if (!outcome.error.empty()) co_return outcome.error;
   }
+  if (settings_.stored && !events.empty()) settings_.stored(events);
   co_return std::string{};
 }
 

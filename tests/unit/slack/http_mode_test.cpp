@@ -96,10 +96,12 @@ struct mode_fixture {
     s.signing_secret = secret;
     s.clock = [this] { return now; };
     s.command_ack_within = ack_within;
+    s.stored = [this](const std::vector<core::event>& events) { seen.insert(seen.end(), events.begin(), events.end()); };
     return s;
   }
 
   core::timestamp now = at_seconds(vector_ts);
+  std::vector<core::event> seen;  // what the `stored` hook was told
   asio::io_context io;
   std::ostringstream log_text;
   std::shared_ptr<spdlog::logger> log =
@@ -201,6 +203,7 @@ asio::awaitable<void> refused(mode_fixture& f) {
   json_tampered.body[json_tampered.body.find("test message")] = 'T';
   CHECK((co_await send(f, json_tampered)).status == 401);
   CHECK(co_await take_snapshot(f) == before);
+  CHECK(f.seen.empty());
   auto sc = slack::decode_slash_command(body, {});
   CHECK_FALSE(co_await was_stored(f, "cmd:" + sc.invoked.id));
 }
@@ -245,6 +248,9 @@ asio::awaitable<void> message_in_incident(mode_fixture& f) {
   auto second = co_await send(f, retry);
   CHECK(second.status == 200);
   CHECK(co_await entries_from(f, message_source) == 1);
+  REQUIRE(f.seen.size() >= 2);
+  CHECK(std::holds_alternative<core::command_invoked>(f.seen[0]));
+  CHECK(std::get<core::message_posted>(f.seen[1]).id == message_source);
 }
 
 asio::awaitable<void> interactivity(mode_fixture& f) {

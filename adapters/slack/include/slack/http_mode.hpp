@@ -48,6 +48,9 @@ struct http_settings {
   // Now, for the signature's replay window and the time of slash commands; empty: the system clock.
   std::function<core::timestamp()> clock;
   std::chrono::milliseconds command_ack_within{std::chrono::milliseconds{2500}};
+  // Called on the io executor with what was just stored (redeliveries included), e.g. for slack::adapter to look up
+  // people it has not seen yet (users.info). May be empty.
+  std::function<void(const std::vector<core::event>&)> stored;
 };
 
 enum class request_kind { events, interactivity, slash_command, unknown };
