@@ -4,11 +4,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -119,13 +122,26 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 namespace kintsugi::test {
 
-child::child(const std::string& program, const std::vector<std::string>& args) {
+child::child(const std::string& program, const std::vector<std::string>& args) { start(program, args, {}); }
+
+child::child(const std::string& program, const std::vector<std::string>& args, const std::string& stderr_file) {
+  start(program, args, stderr_file);
+}
+
+void child::start(const std::string& program, const std::vector<std::string>& args, const std::string& stderr_file) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in[0], 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  if (!stderr_file.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    // Nothing else of the test's: a fake server's listening socket or connections must not live on in the child.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+#endif
+  }
   std::vector<std::string> argv_s{program};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -192,8 +208,49 @@ int child::wait() {
   }
   int status = 0;
   ::waitpid(pid_, &status, 0);
+  return finish(status);
+}
+
+int child::finish(int status) {
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+std::optional<int> child::wait_for(int timeout_ms) {
+  if (pid_ <= 0) return std::nullopt;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  // A pidfd becomes readable when the process ends, so the wait sleeps until then (Linux 5.3+); without one,
+  // waitpid is asked again every 10 ms.
+  int pidfd = -1;
+#ifdef SYS_pidfd_open
+  pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+#endif
+  std::optional<int> code;
+  for (;;) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      code = finish(status);
+      break;
+    }
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (done < 0 || left <= 0) break;
+    pollfd p{pidfd, POLLIN, 0};
+    if (pidfd >= 0) ::poll(&p, 1, static_cast<int>(left));
+    else ::poll(nullptr, 0, static_cast<int>(std::min<decltype(left)>(left, 10)));
+  }
+  if (pidfd >= 0) ::close(pidfd);
+  return code;
+}
+
+int child::terminate(int timeout_ms) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  if (auto code = wait_for(timeout_ms)) return *code;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  return finish(status);
 }
 
 }  // namespace kintsugi::test

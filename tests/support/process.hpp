@@ -30,6 +30,10 @@ namespace kintsugi::test {
 class child {
  public:
   child(const std::string& program, const std::vector<std::string>& args);
+  // The same, with the program's stderr written to `stderr_file` (created or truncated) instead of inherited, so
+  // a test can read its log afterwards without anyone having to drain a pipe while it runs. The program gets
+  // no other descriptor of the test's (no fake server's sockets).
+  child(const std::string& program, const std::vector<std::string>& args, const std::string& stderr_file);
   ~child();
   child(const child&) = delete;
   child& operator=(const child&) = delete;
@@ -39,8 +43,16 @@ class child {
   std::optional<std::string> read_line(int timeout_ms = 10000);
   void kill_hard();  // SIGKILL, no chance to clean up
   int wait();        // exit code, or -signal
+  // Waits at most `timeout_ms` for the program to end by itself: its exit code (or -signal), else nullopt.
+  std::optional<int> wait_for(int timeout_ms);
+  // SIGTERM (a clean stop), then waits at most `timeout_ms` for the exit; SIGKILL if it has not exited by then.
+  // Returns the exit code, or -signal (-SIGKILL after the timeout).
+  int terminate(int timeout_ms = 10000);
 
  private:
+  void start(const std::string& program, const std::vector<std::string>& args, const std::string& stderr_file);
+  int finish(int status);
+
   int pid_ = -1;
   int in_ = -1;
   int out_ = -1;
