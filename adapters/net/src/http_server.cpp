@@ -227,7 +227,9 @@ asio::awaitable<void> serve_connection(state_ptr st, std::shared_ptr<server_conn
       if (auto status = status_for_read_error(ec); status != 0 && !st->stopping) {
         auto reply = http_reply::text(status, status == 413 ? "request body too large\n" : "bad request\n");
         st->log->debug("http request from {} refused: status={} ({})", remote, status, ec.message());
-        if (!co_await send_reply(stream, std::move(reply), false, cfg.write_timeout)) co_await linger(stream);
+        // (awaited into a named value: GCC 12 miscompiles a co_await inside an if condition)
+        const auto send_error = co_await send_reply(stream, std::move(reply), false, cfg.write_timeout);
+        if (!send_error) co_await linger(stream);
       }
       break;
     }

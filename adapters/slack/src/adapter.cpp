@@ -99,7 +99,8 @@ void adapter::wake_sender() {
 }
 
 asio::awaitable<std::string> adapter::run() {
-  if (co_await identify()) co_await (socket_loop() || sender_loop());
+  const bool identified = co_await identify();
+  if (identified) co_await (socket_loop() || sender_loop());
   co_return stop_reason_.empty() ? std::string{"stopped"} : stop_reason_;
 }
 
@@ -219,7 +220,8 @@ asio::awaitable<void> adapter::handle_envelope(envelope env) {
   std::vector<std::string> unknown;
   note_users(events, unknown);
   // Acknowledge only what is stored: if storing fails, Slack delivers the envelope again.
-  if (!co_await submit_all(std::move(events))) co_return;
+  const bool stored = co_await submit_all(std::move(events));
+  if (!stored) co_return;
   if (auto sent = ws_.write_front(encode_ack(env.envelope_id)); !sent && log_)
     log_->warn("slack could not ack envelope={}: {}", env.envelope_id, sent.error().message());
   if (!unknown.empty()) co_await learn_users(std::move(unknown));
@@ -252,7 +254,10 @@ asio::awaitable<void> adapter::learn_users(std::vector<std::string> ids) {
   for (const auto& id : ids) {
     auto r = co_await api_.call("users.info", "user=" + form_value(id), settings_.bot_token, false);
     auto info = decode_users_info(r.body, r.status);
-    if (info.who) co_await host_.submit(core::user_updated{*info.who, now()});
+    if (info.who) {
+      core::event e = core::user_updated{*info.who, now()};
+      co_await host_.submit(std::move(e));
+    }
     else if (log_) log_->debug("slack users.info {} failed: {}", id, r.result.description);
   }
 }
@@ -327,13 +332,14 @@ asio::awaitable<void> adapter::sender_loop() {
       }
     }
     auto at = now();
-    co_await host_.run<int>([done, failed, at](core::store& s) {
+    std::function<int(core::store&)> record = [done, failed, at](core::store& s) {
       core::transaction tx{s};
       for (auto id : done) s.mark_sent(id, at);
       for (auto id : failed) s.mark_failed_attempt(id);
       tx.commit();
       return 0;
-    });
+    };
+    co_await host_.run<int>(std::move(record));
     if (failed.empty()) {
       delay.reset();
     } else {
@@ -358,13 +364,16 @@ asio::awaitable<bool> adapter::deliver(core::action a) {
         co_return r.result.fatal;  // a refused token will not get better by retrying
       }
       created_channels_[create->name] = r.result.channel_id;
-      co_await host_.submit(core::channel_created{create->name, r.result.channel_id, now()});
+      core::event e = core::channel_created{create->name, r.result.channel_id, now()};
+      co_await host_.submit(std::move(e));
     }
     co_return true;
   }
   if (auto channel = channel_of(a); !channel.empty()) set_channel(a, resolve_channel(channel));
-  for (auto& call : to_calls(a))
-    if (!co_await perform(std::move(call))) co_return false;
+  for (auto& call : to_calls(a)) {
+    const bool done = co_await perform(std::move(call));
+    if (!done) co_return false;
+  }
   co_return true;
 }
 
@@ -386,8 +395,10 @@ asio::awaitable<bool> adapter::perform(api_call call) {
     if (log_) (r.result.fatal ? log_->error("slack {}", r.result.description) : log_->warn("slack {}", r.result.description));
     co_return false;
   }
-  for (auto& next : follow_up_calls(call, r.result))
-    if (!co_await perform(std::move(next))) co_return false;
+  for (auto& next : follow_up_calls(call, r.result)) {
+    const bool done = co_await perform(std::move(next));
+    if (!done) co_return false;
+  }
   co_return true;
 }
 
