@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "zone.hpp"
+
 namespace kintsugi::core {
 namespace {
 
@@ -134,14 +136,7 @@ std::optional<timestamp> to_utc(const civil& c, minutes offset) {
   return t - offset;
 }
 
-const ::date::time_zone* find_zone(std::string_view tz) {
-  if (tz.empty() || tz == "UTC" || tz == "Etc/UTC") return nullptr;
-  try {
-    return ::date::locate_zone(std::string{tz});
-  } catch (const std::exception&) {
-    return nullptr;  // unknown zone: UTC
-  }
-}
+using detail::find_zone;
 
 // A local wall-clock time in `zone` (nullptr = UTC) to UTC. In a DST gap the earliest valid instant is used.
 std::optional<timestamp> local_to_utc(const civil& c, const ::date::time_zone* zone) {
