@@ -11,9 +11,11 @@
 #include <set>
 #include <sstream>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <variant>
 
+#include <date/tz.h>
 #include <nlohmann/json.hpp>
 
 namespace kintsugi::config {
@@ -34,11 +36,22 @@ struct int_target {
   int max;
 };
 
+// A span of time written with units ("5m", "4h", "1h30m"): more than 0 and at most max_span.
+using span_target = std::chrono::minutes& (*)(config&);
+// Text of a given shape, parsed into typed values ("09:00-18:00" into two times).
+struct text_target {
+  bool (*store)(config&, std::string_view);  // false: the text is not of the shape and nothing was stored
+  std::string_view shape;                    // what it must be, for "must be <shape>, got …"
+};
+
 struct field {
   std::string_view section;  // "" at the top level
   std::string_view key;
-  std::variant<string_target, bool_target, int_target> target;
+  std::variant<string_target, bool_target, int_target, span_target, text_target> target;
 };
+
+using std::chrono::minutes;
+constexpr minutes max_span{7 * 24 * 60};
 
 // clang-format off
 const std::array fields{
@@ -58,10 +71,44 @@ const std::array fields{
   field{"mattermost", "token", string_target{[](config& c) -> std::string& { return c.mattermost.token; }}},
   field{"mattermost", "slash_token", string_target{[](config& c) -> std::string& { return c.mattermost.slash_token; }}},
   field{"postmortem", "dir", string_target{[](config& c) -> std::string& { return c.postmortem.dir; }}},
+  field{"reminders", "enabled", bool_target{[](config& c) -> bool& { return c.reminders.enabled; }}},
+  field{"reminders", "timezone", string_target{[](config& c) -> std::string& { return c.reminders.timezone; }}},
+  field{"reminders", "working_hours", text_target{[](config& c, std::string_view text) {
+    const auto hours = parse_hours_range(text);
+    if (hours) std::tie(c.reminders.work_start, c.reminders.work_end) = *hours;
+    return hours.has_value();
+  }, "\"HH:MM-HH:MM\" with start before end"}},
+  field{"reminders", "working_days", text_target{[](config& c, std::string_view text) {
+    const auto days = parse_weekdays(text);
+    if (days) c.reminders.working_days = *days;
+    return days.has_value();
+  }, "days like \"mon-fri\", \"sun-thu\" or \"mon,tue,thu\" (sun, mon, tue, wed, thu, fri, sat)"}},
+  field{"reminders", "digest_channel", string_target{[](config& c) -> std::string& { return c.reminders.digest_channel; }}},
+  field{"reminders", "digest", text_target{[](config& c, std::string_view text) {
+    const auto weekly = parse_weekly(text);
+    if (weekly) std::tie(c.reminders.digest_weekday, c.reminders.digest_time) = *weekly;
+    return weekly.has_value();
+  }, "a weekday and a 24-hour time like \"mon 09:00\""}},
+  field{"reminders", "commander_after", span_target{[](config& c) -> minutes& { return c.reminders.commander_after; }}},
+  field{"reminders", "roles_after", span_target{[](config& c) -> minutes& { return c.reminders.roles_after; }}},
+  field{"reminders", "role_every", span_target{[](config& c) -> minutes& { return c.reminders.role_every; }}},
+  field{"reminders", "role_max_asks", int_target{[](config& c) -> int& { return c.reminders.role_max_asks; }, 0, 50}},
+  field{"reminders", "update_sev1", span_target{[](config& c) -> minutes& { return c.reminders.update_every[0]; }}},
+  field{"reminders", "update_sev2", span_target{[](config& c) -> minutes& { return c.reminders.update_every[1]; }}},
+  field{"reminders", "update_sev3", span_target{[](config& c) -> minutes& { return c.reminders.update_every[2]; }}},
+  field{"reminders", "update_sev4", span_target{[](config& c) -> minutes& { return c.reminders.update_every[3]; }}},
+  field{"reminders", "update_near_miss", span_target{[](config& c) -> minutes& { return c.reminders.update_every[4]; }}},
+  field{"reminders", "review_days_sev1", int_target{[](config& c) -> int& { return c.reminders.review_days_sev1; }, 1, 30}},
+  field{"reminders", "review_business_days", int_target{[](config& c) -> int& { return c.reminders.review_business_days; }, 1, 30}},
+  field{"reminders", "before_due_days", int_target{[](config& c) -> int& { return c.reminders.before_due_days; }, 0, 30}},
+  field{"reminders", "overdue_every_business_days", int_target{[](config& c) -> int& { return c.reminders.overdue_every_business_days; }, 1, 30}},
+  field{"reminders", "escalate_after", int_target{[](config& c) -> int& { return c.reminders.escalate_after; }, 1, 50}},
+  field{"reminders", "lookback_days", int_target{[](config& c) -> int& { return c.reminders.lookback_days; }, 0, 730}},
 };
 // clang-format on
 
-constexpr std::array<std::string_view, 6> sections{"incident", "tls", "http", "slack", "mattermost", "postmortem"};
+constexpr std::array<std::string_view, 7> sections{"incident", "tls",        "http",     "slack",
+                                                   "mattermost", "postmortem", "reminders"};
 
 // Environment variables that override the file; they win over it.
 struct env_binding {
@@ -85,6 +132,8 @@ const std::array env_bindings{
 
 constexpr std::array<std::string_view, 6> log_levels{"trace", "debug", "info", "warn", "error", "off"};
 constexpr std::array<std::string_view, 3> token_prefixes{"xoxb-", "xapp-", "xoxp-"};
+constexpr std::array<std::string_view, 7> weekday_names{"sunday",   "monday", "tuesday", "wednesday",
+                                                        "thursday", "friday", "saturday"};
 
 // ---------------------------------------------------------------------------------------------------------
 // Small text helpers.
@@ -133,6 +182,73 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_lower_alpha(char c) { return c >= 'a' && c <= 'z'; }
 bool is_alpha(char c) { return is_lower_alpha(ascii_lower(c)); }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool all_digits(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_digit); }
+
+// The digits at the front of `s`, taken off it; nullopt when there are none. Large numbers stop growing at
+// `cap`, which is past every limit, so they cannot overflow.
+std::optional<std::int64_t> take_number(std::string_view& s) {
+  constexpr std::int64_t cap = 100'000'000;
+  std::size_t n = 0;
+  std::int64_t value = 0;
+  for (; n < s.size() && is_digit(s[n]); ++n)
+    value = std::min(cap, value * 10 + static_cast<std::int64_t>(s[n] - '0'));
+  if (n == 0) return std::nullopt;
+  s.remove_prefix(n);
+  return value;
+}
+
+// "H:MM" or "HH:MM", 24-hour; "24:00" only when `end_of_day` is allowed.
+std::optional<minutes> parse_clock(std::string_view s, bool end_of_day) {
+  const auto colon = s.find(':');
+  if (colon == 0 || colon > 2 || s.size() != colon + 3) return std::nullopt;  // npos fails `colon > 2`
+  std::string_view hours_text = s.substr(0, colon);
+  std::string_view minutes_text = s.substr(colon + 1);
+  if (!all_digits(hours_text) || !all_digits(minutes_text)) return std::nullopt;
+  const auto hours = take_number(hours_text);
+  const auto mins = take_number(minutes_text);
+  if (*mins > 59 || *hours > 24 || (*hours == 24 && (!end_of_day || *mins != 0))) return std::nullopt;
+  return minutes{*hours * 60 + *mins};
+}
+
+// "mon" or "monday", any case: Sunday = 0.
+std::optional<int> parse_weekday(std::string_view s) {
+  std::string lower;
+  for (char c : s) lower += ascii_lower(c);
+  for (std::size_t i = 0; i < weekday_names.size(); ++i)
+    if (lower == weekday_names[i] || lower == weekday_names[i].substr(0, 3)) return static_cast<int>(i);
+  return std::nullopt;
+}
+
+// "1h30m" as minutes, without the range check: nullopt when it is not a span at all.
+std::optional<minutes> read_span(std::string_view text) {
+  struct unit {
+    char letter;
+    std::int64_t minutes;
+  };
+  constexpr std::array<unit, 3> units{{{'d', 24 * 60}, {'h', 60}, {'m', 1}}};
+  std::string_view s = trim(text);
+  if (s.empty()) return std::nullopt;
+  std::size_t next_unit = 0;  // units come largest first, each at most once
+  std::int64_t total = 0;
+  while (!s.empty()) {
+    const auto n = take_number(s);
+    if (!n || s.empty()) return std::nullopt;
+    const auto u = std::find_if(units.begin() + static_cast<std::ptrdiff_t>(next_unit), units.end(),
+                                [&](const unit& x) { return x.letter == s.front(); });
+    if (u == units.end()) return std::nullopt;
+    total += *n * u->minutes;
+    next_unit = static_cast<std::size_t>(u - units.begin()) + 1;
+    s = trim(s.substr(1));
+  }
+  return minutes{total};
+}
 
 // Levenshtein distance, case-insensitive, with '-' and '_' counted as the same: enough to catch a typo.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -272,6 +388,8 @@ class builder {
     if (usable("slack.api_base_url")) check_slack_base_url();
     if (usable("mattermost.url") && !cfg_.mattermost.url.empty()) check_mattermost_url();
     if (usable("postmortem.dir") && !cfg_.postmortem.dir.empty()) check_postmortem_dir();
+    if (usable("reminders.timezone")) check_timezone();
+    if (usable("reminders.digest_channel")) check_digest_channel();
     for (const auto* path : {"slack.app_token", "slack.bot_token", "slack.signing_secret", "mattermost.token",
                              "mattermost.slash_token"})
       check_secret_text(path);
@@ -372,7 +490,37 @@ class builder {
         return;
       }
       i->get(cfg_) = value.get<int>();
+    } else if (const auto* t = std::get_if<text_target>(&f.target)) {
+      if (!value.is_string() || !t->store(cfg_, value.get_ref<const std::string&>()))
+        bad_value(path, "must be " + std::string(t->shape), value);
+    } else if (const auto* span = std::get_if<span_target>(&f.target)) {
+      read_span_field(path, *span, value);
     }
+  }
+
+  void read_span_field(const std::string& path, span_target target, const json& value) {
+    const std::string text = value.is_string() ? value.get<std::string>() : std::string();
+    const std::optional<minutes> span = value.is_string() ? read_span(text) : std::nullopt;
+    if (span && *span > minutes{0} && *span <= max_span) {
+      target(cfg_) = *span;
+      return;
+    }
+    const std::string_view number = value.is_string() ? trim(text) : std::string_view();
+    const std::string n = value.is_string() ? std::string(number) : value.dump();
+    if ((value.is_number_unsigned() || all_digits(number)) && n.find_first_not_of('0') != std::string::npos) {
+      // 15 or "15": 15 what?
+      return bad_value(path, "needs a unit: \"" + n + "m\" (minutes), \"" + n + "h\" (hours) or \"" + n +
+                                 "d\" (days)", value);
+    }
+    if (span) return bad_value(path, "must be more than 0 and at most 7 days (\"7d\")", value);
+    bad_value(path, "must be a span of time like \"5m\", \"90m\", \"4h\", \"1d\" or \"1h30m\"", value);
+  }
+
+  // "<must …>, got "<text>"" (or the type when it is not a string); the key keeps its default unchecked.
+  void bad_value(const std::string& path, const std::string& must, const json& value) {
+    add(path, must + ", got " + (value.is_string() ? in_quotes(value.get_ref<const std::string&>())
+                                                  : value.is_number() ? value.dump() : type_phrase(value)));
+    broken_.insert(path);
   }
 
   void check_log_level() {
@@ -505,6 +653,57 @@ class builder {
     const auto status = fs::status(cfg_.postmortem.dir, ec);
     if (!ec && fs::exists(status) && !fs::is_directory(status))
       add("postmortem.dir", in_quotes(cfg_.postmortem.dir) + " exists and is not a directory");
+  }
+
+  void check_timezone() {
+    const std::string& zone = cfg_.reminders.timezone;
+    if (zone == "UTC" || zone == "Etc/UTC") return;  // known without the database
+    const std::string forms = "an IANA time zone name like \"Europe/Berlin\", \"America/New_York\" or \"UTC\"";
+    if (zone.empty()) return add("reminders.timezone", "must not be empty; use " + forms);
+    try {
+      date::locate_zone(zone);
+      return;
+    } catch (const std::exception&) {
+      // Unknown, or no database at all: told apart below.
+    }
+    std::vector<std::string> names;
+    try {
+      const date::tzdb& db = date::get_tzdb();
+      for (const auto& z : db.zones) names.emplace_back(z.name());
+#if !USE_OS_TZDB
+      for (const auto& l : db.links) names.emplace_back(l.name());  // with the system database links are zones
+#endif
+    } catch (const std::exception& e) {
+      return add("reminders.timezone", "cannot be checked: the system time zone database cannot be read (" +
+                                           std::string(e.what()) + "); install tzdata, or use \"UTC\"");
+    }
+    std::string message = "unknown time zone " + in_quotes(zone) + "; use " + forms;
+    std::optional<std::string> near = closest(zone, names);
+    // "Berlin", "new york": the city alone.
+    std::string city;
+    for (char c : zone) city += c == ' ' ? '_' : ascii_lower(c);
+    for (std::size_t i = 0; !near && i < names.size(); ++i) {
+      const auto slash = names[i].rfind('/');
+      if (slash != std::string::npos && edit_distance(names[i].substr(slash + 1), city) == 0) near = names[i];
+    }
+    if (near) message += " (did you mean \"" + *near + "\"?)";
+    add("reminders.timezone", message);
+  }
+
+  void check_digest_channel() {
+    std::string& channel = cfg_.reminders.digest_channel;
+    const std::string given = channel;
+    if (channel.starts_with('#')) channel.erase(0, 1);
+    constexpr std::size_t max_length = 80;
+    if (channel.empty())
+      add("reminders.digest_channel", "must name a channel, e.g. \"incidents\" (where the weekly digest goes)");
+    else if (std::any_of(channel.begin(), channel.end(), [](char c) { return is_space(c) || c == '#' || c == ','; }))
+      add("reminders.digest_channel",
+          "must be one channel name without spaces, e.g. \"incidents\" (a leading '#' is fine), got " +
+              in_quotes(given));
+    else if (channel.size() > max_length)
+      add("reminders.digest_channel", "must be at most " + std::to_string(max_length) + " characters, got " +
+                                          in_quotes(given));
   }
 
   void check_secret_text(const std::string& path) {
@@ -663,6 +862,50 @@ std::optional<std::string> choose_file(const std::optional<std::string>& cli_pat
     if (auto from_env = env("KINTSUGI_CONFIG"); from_env && !from_env->empty()) return from_env;
   }
   return std::nullopt;
+}
+
+std::optional<minutes> parse_span(std::string_view text) {
+  const auto span = read_span(text);
+  if (!span || *span <= minutes{0} || *span > max_span) return std::nullopt;
+  return span;
+}
+
+std::optional<std::pair<minutes, minutes>> parse_hours_range(std::string_view text) {
+  const auto dash = text.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  const auto start = parse_clock(trim(text.substr(0, dash)), false);
+  const auto end = parse_clock(trim(text.substr(dash + 1)), true);
+  if (!start || !end || *start >= *end) return std::nullopt;
+  return std::pair{*start, *end};
+}
+
+std::optional<std::array<bool, 7>> parse_weekdays(std::string_view text) {
+  std::array<bool, 7> days{};
+  for (std::string_view rest = text;;) {  // items between commas: "mon" or "mon-fri"
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    const auto dash = item.find('-');
+    const auto first = parse_weekday(trim(item.substr(0, dash)));
+    const auto last = dash == std::string_view::npos ? first : parse_weekday(trim(item.substr(dash + 1)));
+    if (!first || !last) return std::nullopt;
+    for (int d = *first;; d = (d + 1) % 7) {  // "sat-wed" wraps past Saturday
+      days[static_cast<std::size_t>(d)] = true;
+      if (d == *last) break;
+    }
+    if (comma == std::string_view::npos) return days;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
+std::optional<std::pair<int, minutes>> parse_weekly(std::string_view text) {
+  const std::string_view s = trim(text);
+  const auto space = std::find_if(s.begin(), s.end(), is_space);
+  if (space == s.end()) return std::nullopt;
+  const auto split = static_cast<std::size_t>(space - s.begin());
+  const auto day = parse_weekday(s.substr(0, split));
+  const auto time = parse_clock(trim(s.substr(split)), false);
+  if (!day || !time) return std::nullopt;
+  return std::pair{*day, *time};
 }
 
 std::string redact(std::string_view secret) {
