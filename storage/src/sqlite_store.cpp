@@ -189,11 +189,12 @@ std::string select_sql(std::string_view table, columns cols, std::string_view al
   return join({"SELECT ", list, " FROM ", table, " ", alias});
 }
 
-constexpr std::array<const char*, 20> incident_columns = {
+constexpr std::array<const char*, 21> incident_columns = {
     "title",       "severity",        "status",      "channel",     "origin_channel",
     "dedicated_channel", "declared_by", "declared_at", "service",   "began_at",
     "detected_at", "acknowledged_at", "mitigated_at", "resolved_at", "commander",
-    "scribe",      "facilitator",     "summary",     "impact",      "review_at"};
+    "scribe",      "facilitator",     "summary",     "impact",      "review_at",
+    "nudges"};
 static_assert(core::milestone_count == 5, "a new milestone needs a column (a migration) and the lists here");
 static_assert(core::role_count == 3, "a new role needs a column (a migration) and the lists here");
 constexpr int first_milestone_column = 10;  // began_at, as a 1-based parameter / 0-based result column
@@ -215,6 +216,7 @@ void bind_incident(Statement& s, const core::incident& i) {
   bind_text(s, 18, i.summary);
   bind_text(s, 19, i.impact);
   bind_time(s, 20, i.review_at);
+  bind_flag(s, 21, i.nudges);
 }
 
 core::incident read_incident(const Statement& s) {
@@ -235,6 +237,7 @@ core::incident read_incident(const Statement& s) {
   i.summary = text_at(s, 18);
   i.impact = text_at(s, 19);
   i.review_at = optional_time_at(s, 20);
+  i.nudges = flag_at(s, 21);
   return i;
 }
 
@@ -277,9 +280,9 @@ core::timeline_entry read_entry(const Statement& s) {
   return e;
 }
 
-constexpr std::array<const char*, 10> action_columns = {"incident_id", "text",       "owner",      "due",
+constexpr std::array<const char*, 11> action_columns = {"incident_id", "text",       "owner",      "due",
                                                         "kind",        "status",     "created_by", "created_at",
-                                                        "closed_at",   "snoozed_until"};
+                                                        "closed_at",   "snoozed_until", "fix_held"};
 
 void bind_action(Statement& s, const core::action_item& a) {
   s.bind(1, a.incident_id);
@@ -296,6 +299,11 @@ void bind_action(Statement& s, const core::action_item& a) {
   bind_time(s, 8, a.created_at);
   bind_time(s, 9, a.closed_at);
   bind_time(s, 10, a.snoozed_until);
+  if (a.fix_held) {
+    bind_enum(s, 11, *a.fix_held);
+  } else {
+    s.bind(11);
+  }
 }
 
 core::action_item read_action(const Statement& s) {
@@ -311,7 +319,22 @@ core::action_item read_action(const Statement& s) {
   a.created_at = time_at(s, 8);
   a.closed_at = optional_time_at(s, 9);
   a.snoozed_until = optional_time_at(s, 10);
+  if (!s.getColumn(11).isNull()) a.fix_held = enum_at(s, 11, core::parse_fix_check);
   return a;
+}
+
+constexpr const char* reminder_select = "SELECT id, kind, subject, detail, due, since, count FROM reminders";
+
+core::reminder read_reminder(const Statement& s) {
+  core::reminder r;
+  r.id = s.getColumn(0).getInt64();
+  r.kind = enum_at(s, 1, core::parse_reminder_kind);
+  r.subject = s.getColumn(2).getInt64();
+  r.detail = text_at(s, 3);
+  r.due = time_at(s, 4);
+  r.since = time_at(s, 5);
+  r.count = s.getColumn(6).getInt();
+  return r;
 }
 
 core::revision read_revision(const Statement& s) {
@@ -480,6 +503,13 @@ struct statements {
         insert_document(db, "INSERT INTO documents (incident_id, written_at, markdown) VALUES (?1, ?2, ?3)"),
         latest_document(db, "SELECT id, incident_id, written_at, markdown FROM documents WHERE incident_id = ?1 "
                             "ORDER BY id DESC LIMIT 1"),
+        set_reminder(db, "INSERT INTO reminders (kind, subject, detail, due, since, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                         "ON CONFLICT (kind, subject, detail) DO UPDATE SET due = excluded.due, since = excluded.since, "
+                         "count = excluded.count RETURNING id"),
+        cancel_reminder(db, "DELETE FROM reminders WHERE kind = ?1 AND subject = ?2 AND detail = ?3"),
+        find_reminder(db, std::string{reminder_select} + " WHERE kind = ?1 AND subject = ?2 AND detail = ?3"),
+        due_reminders(db, std::string{reminder_select} + " WHERE due <= ?1 ORDER BY due, id LIMIT ?2"),
+        next_reminder_due(db, "SELECT min(due) FROM reminders"),
         enqueue(db, "INSERT INTO outbox (action, queued_at) VALUES (?1, ?2)"),
         pending(db, "SELECT id, action, queued_at, attempts FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?1"),
         mark_sent(db, "UPDATE outbox SET sent_at = coalesce(sent_at, ?2) WHERE id = ?1"),
@@ -494,6 +524,7 @@ struct statements {
   Statement insert_action, update_action, action_by_id, actions_of, open_actions, actions_since;
   Statement upsert_user, user_by_id;
   Statement insert_document, latest_document;
+  Statement set_reminder, cancel_reminder, find_reminder, due_reminders, next_reminder_due;
   Statement enqueue, pending, mark_sent, mark_failed;
 };
 
@@ -899,6 +930,66 @@ std::optional<core::document_version> sqlite_store::latest_document(core::id_t i
       d.markdown = text_at(row, 3);
       return d;
     });
+  });
+}
+
+// ---- reminders ------------------------------------------------------------------------------------
+
+namespace {
+void bind_reminder_key(Statement& s, core::reminder_kind kind, core::id_t subject, const std::string& detail) {
+  bind_enum(s, 1, kind);
+  s.bind(2, subject);
+  bind_text(s, 3, detail);
+}
+}  // namespace
+
+core::id_t sqlite_store::set_reminder(const core::reminder& r) {
+  return guarded("set_reminder", [&] {
+    const use s(impl_->st->set_reminder);
+    bind_reminder_key(*s, r.kind, r.subject, r.detail);
+    bind_time(*s, 4, r.due);
+    bind_time(*s, 5, r.since);
+    s->bind(6, r.count);
+    if (!s->executeStep()) fail("set_reminder", "no row id returned");
+    return s->getColumn(0).getInt64();  // RETURNING: the change is complete at the first row
+  });
+}
+
+void sqlite_store::cancel_reminder(core::reminder_kind kind, core::id_t subject, std::string_view detail) {
+  guarded("cancel_reminder", [&] {
+    const std::string d{detail};
+    const use s(impl_->st->cancel_reminder);
+    bind_reminder_key(*s, kind, subject, d);
+    s->exec();
+  });
+}
+
+std::optional<core::reminder> sqlite_store::find_reminder(core::reminder_kind kind, core::id_t subject,
+                                                          std::string_view detail) {
+  return guarded("find_reminder", [&] {
+    const std::string d{detail};
+    const use s(impl_->st->find_reminder);
+    bind_reminder_key(*s, kind, subject, d);
+    return one_row<core::reminder>(*s, read_reminder);
+  });
+}
+
+std::vector<core::reminder> sqlite_store::due_reminders(core::timestamp now, std::size_t limit) {
+  if (limit == 0) return {};
+  return guarded("due_reminders", [&] {
+    const use s(impl_->st->due_reminders);
+    bind_time(*s, 1, now);
+    s->bind(2, to_limit(limit));
+    return all_rows<core::reminder>(*s, read_reminder);
+  });
+}
+
+std::optional<core::timestamp> sqlite_store::next_reminder_due() {
+  return guarded("next_reminder_due", [&] {
+    const use s(impl_->st->next_reminder_due);
+    std::optional<core::timestamp> out;
+    if (s->executeStep()) out = optional_time_at(*s, 0);
+    return out;
   });
 }
 

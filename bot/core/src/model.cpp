@@ -36,6 +36,10 @@ constexpr names_table<action_status, 3> action_status_names{{"open", "done", "dr
 constexpr names_table<entry_kind, 12> entry_names{{"message", "note", "update", "status", "severity", "role",
                                                    "milestone", "analysis", "action", "review", "postmortem",
                                                    "system"}};
+constexpr names_table<reminder_kind, 6> reminder_names{
+    {"role-ask", "update-nudge", "review-ask", "action-due", "lookback", "digest"}};
+constexpr names_table<fix_check, 3> fix_check_names{{"held", "regressed", "unsure"}};
+constexpr names_table<fix_check, 3> fix_answer_names{{"yes", "no", "not-sure"}};  // the buttons' words
 
 }  // namespace
 
@@ -48,6 +52,8 @@ std::string_view name(lesson_kind v) { return lesson_names.of(v); }
 std::string_view name(action_kind v) { return action_kind_names.of(v); }
 std::string_view name(action_status v) { return action_status_names.of(v); }
 std::string_view name(entry_kind v) { return entry_names.of(v); }
+std::string_view name(reminder_kind v) { return reminder_names.of(v); }
+std::string_view name(fix_check v) { return fix_check_names.of(v); }
 
 std::optional<severity> parse_severity(std::string_view s) { return severity_names.parse(s); }
 std::optional<incident_status> parse_status(std::string_view s) { return status_names.parse(s); }
@@ -58,6 +64,11 @@ std::optional<lesson_kind> parse_lesson_kind(std::string_view s) { return lesson
 std::optional<action_kind> parse_action_kind(std::string_view s) { return action_kind_names.parse(s); }
 std::optional<action_status> parse_action_status(std::string_view s) { return action_status_names.parse(s); }
 std::optional<entry_kind> parse_entry_kind(std::string_view s) { return entry_names.parse(s); }
+std::optional<reminder_kind> parse_reminder_kind(std::string_view s) { return reminder_names.parse(s); }
+std::optional<fix_check> parse_fix_check(std::string_view s) {
+  if (auto v = fix_check_names.parse(s)) return v;
+  return fix_answer_names.parse(s);
+}
 
 std::string_view describe(severity v) {
   switch (v) {

@@ -97,6 +97,13 @@ class sqlite_store final : public core::store {
   core::id_t save_document(const core::document_version& d) override;
   std::optional<core::document_version> latest_document(core::id_t incident_id) override;
 
+  core::id_t set_reminder(const core::reminder& r) override;
+  void cancel_reminder(core::reminder_kind kind, core::id_t subject, std::string_view detail = {}) override;
+  std::optional<core::reminder> find_reminder(core::reminder_kind kind, core::id_t subject,
+                                              std::string_view detail = {}) override;
+  std::vector<core::reminder> due_reminders(core::timestamp now, std::size_t limit) override;
+  std::optional<core::timestamp> next_reminder_due() override;
+
   core::id_t enqueue(const core::action& a, core::timestamp at) override;
   std::vector<core::outbox_item> pending(std::size_t limit) override;
   void mark_sent(core::id_t outbox_id, core::timestamp at) override;

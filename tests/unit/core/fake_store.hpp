@@ -1,7 +1,7 @@
 #pragma once
 // A small in-memory core::store for tests of code that reads a whole record (load_record). It keeps what
 // it is given in vectors, answers the read side faithfully and counts find_user calls; transactions,
-// the inbox and the outbox are no-ops.
+// the inbox, the outbox and the reminders are no-ops.
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -168,6 +168,11 @@ class fake_store : public core::store {
     return std::nullopt;
   }
 
+  core::id_t set_reminder(const core::reminder&) override { return 0; }
+  void cancel_reminder(core::reminder_kind, core::id_t, std::string_view) override {}
+  std::optional<core::reminder> find_reminder(core::reminder_kind, core::id_t, std::string_view) override { return {}; }
+  std::vector<core::reminder> due_reminders(core::timestamp, std::size_t) override { return {}; }
+  std::optional<core::timestamp> next_reminder_due() override { return {}; }
   core::id_t enqueue(const core::action&, core::timestamp) override { return 0; }
   std::vector<core::outbox_item> pending(std::size_t) override { return {}; }
   void mark_sent(core::id_t, core::timestamp) override {}

@@ -56,7 +56,7 @@ class faulty_store final : public store {
 
   // Called before the named write with a detail: add_entry (the text), create_incident (the title),
   // remember_event (the key), enqueue (the action rendered by show()), add_action (the text),
-  // update_incident (the title). Throw from it to make that call fail.
+  // update_incident (the title), set_reminder (the kind). Throw from it to make that call fail.
   std::function<void(std::string_view op, std::string_view detail)> hook;
 
   void begin() override { inner_.begin(); }
@@ -117,6 +117,19 @@ class faulty_store final : public store {
 
   id_t save_document(const document_version& d) override { return inner_.save_document(d); }
   std::optional<document_version> latest_document(id_t incident_id) override { return inner_.latest_document(incident_id); }
+
+  id_t set_reminder(const reminder& r) override {
+    fire("set_reminder", name(r.kind));
+    return inner_.set_reminder(r);
+  }
+  void cancel_reminder(reminder_kind kind, id_t subject, std::string_view detail = {}) override {
+    inner_.cancel_reminder(kind, subject, detail);
+  }
+  std::optional<reminder> find_reminder(reminder_kind kind, id_t subject, std::string_view detail = {}) override {
+    return inner_.find_reminder(kind, subject, detail);
+  }
+  std::vector<reminder> due_reminders(timestamp now, std::size_t limit) override { return inner_.due_reminders(now, limit); }
+  std::optional<timestamp> next_reminder_due() override { return inner_.next_reminder_due(); }
 
   id_t enqueue(const action& a, timestamp when) override;
   std::vector<outbox_item> pending(std::size_t limit) override { return inner_.pending(limit); }

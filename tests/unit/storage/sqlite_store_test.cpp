@@ -93,6 +93,7 @@ core::incident full_incident() {
   i.summary = "The primary database ran out of connections.";
   i.impact = "Checkout failed for 12% of requests for 40 minutes.";
   i.review_at = at(3 * 24 * 60);
+  i.nudges = false;
   return i;
 }
 
@@ -127,6 +128,7 @@ void check_same(const core::incident& got, const core::incident& want) {
   CHECK(got.summary == want.summary);
   CHECK(got.impact == want.impact);
   CHECK(got.review_at == want.review_at);
+  CHECK(got.nudges == want.nudges);
 }
 
 core::timeline_entry message(core::id_t incident, std::string source, core::timestamp when, std::string text) {
@@ -182,6 +184,7 @@ core::action_item full_action(core::id_t incident) {
   a.created_at = at(50, 7);
   a.closed_at = at(60 * 24, 8);
   a.snoozed_until = at(60 * 12, 9);
+  a.fix_held = core::fix_check::regressed;
   return a;
 }
 
@@ -207,6 +210,7 @@ void check_same(const core::action_item& got, const core::action_item& want) {
   CHECK(got.created_at == want.created_at);
   CHECK(got.closed_at == want.closed_at);
   CHECK(got.snoozed_until == want.snoozed_until);
+  CHECK(got.fix_held == want.fix_held);
 }
 
 std::vector<core::id_t> ids(const std::vector<core::action_item>& items) {
@@ -269,6 +273,7 @@ TEST_CASE("sqlite_store: an incident round-trips every field") {
     CHECK_FALSE(plain_got->at(core::milestone::began).has_value());
     CHECK(plain_got->holder(core::role::scribe).empty());
     CHECK_FALSE(plain_got->review_at.has_value());
+    CHECK(plain_got->nudges);
     CHECK_FALSE(s.find_incident(99).has_value());
   });
 }
@@ -563,6 +568,7 @@ TEST_CASE("sqlite_store: action items have global ids and round-trip every field
     CHECK_FALSE(plain->due.has_value());
     CHECK_FALSE(plain->closed_at.has_value());
     CHECK_FALSE(plain->snoozed_until.has_value());
+    CHECK_FALSE(plain->fix_held.has_value());
     CHECK(plain->status == core::action_status::open);
     CHECK(plain->kind == core::action_kind::fix);
     CHECK_FALSE(s.find_action(5).has_value());

@@ -25,6 +25,10 @@ enum class action_status { open, done, dropped };
 // What a timeline entry is. `message` is a person's chat message; the rest are recorded by the bot.
 enum class entry_kind { message, note, update, status, severity, role, milestone, analysis, action_entry, review, postmortem, system };
 // (action_entry is named "action" in documents and JSON.)
+// What the bot follows up on its own (core/schedule.hpp has the rules).
+enum class reminder_kind { role_ask, update_nudge, review_ask, action_due, lookback, digest };
+// The answer to the look-back: did the fix hold?
+enum class fix_check { held, regressed, unsure };
 
 inline constexpr std::size_t role_count = 3;
 inline constexpr std::size_t milestone_count = 5;
@@ -39,6 +43,8 @@ std::string_view name(lesson_kind v);
 std::string_view name(action_kind v);
 std::string_view name(action_status v);
 std::string_view name(entry_kind v);
+std::string_view name(reminder_kind v);
+std::string_view name(fix_check v);
 
 // The inverse of name(); case-insensitive; nullopt for anything else.
 std::optional<severity> parse_severity(std::string_view s);
@@ -50,6 +56,8 @@ std::optional<lesson_kind> parse_lesson_kind(std::string_view s);
 std::optional<action_kind> parse_action_kind(std::string_view s);
 std::optional<action_status> parse_action_status(std::string_view s);
 std::optional<entry_kind> parse_entry_kind(std::string_view s);
+std::optional<reminder_kind> parse_reminder_kind(std::string_view s);
+std::optional<fix_check> parse_fix_check(std::string_view s);  // also "yes", "no", "not-sure"
 
 // One line: what the level means ("sev1 — critical outage: …").
 std::string_view describe(severity v);
@@ -72,6 +80,7 @@ struct incident {
   std::string summary;
   std::string impact;
   std::optional<timestamp> review_at;
+  bool nudges = true;  // false after /incident nudge stop: no status-update nudges for this incident
 
   std::string key() const;  // "INC-7"
   bool open() const { return status != incident_status::resolved; }
@@ -144,6 +153,20 @@ struct action_item {
   timestamp created_at{};
   std::optional<timestamp> closed_at;      // done or dropped
   std::optional<timestamp> snoozed_until;  // reminders are quiet until then
+  std::optional<fix_check> fix_held;       // the owner's answer to the look-back
+};
+
+// One thing the bot will say when `due` comes: at most one per (kind, subject, detail). The row is updated or
+// deleted in the same transaction that queues what it says, so it fires once.
+struct reminder {
+  id_t id = 0;
+  reminder_kind kind = reminder_kind::role_ask;
+  id_t subject = 0;    // the incident (role_ask, update_nudge, review_ask), the action item (action_due,
+                       // lookback), 0 for the digest
+  std::string detail;  // the role's name for role_ask; else empty
+  timestamp due{};
+  timestamp since{};   // what the schedule counts from (the start, the last update, the role's release)
+  int count = 0;       // how many times it has fired so far
 };
 
 struct user {

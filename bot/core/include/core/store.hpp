@@ -97,6 +97,16 @@ class store {
   virtual id_t save_document(const document_version& d) = 0;
   virtual std::optional<document_version> latest_document(id_t incident_id) = 0;
 
+  // Reminders (at most one row per kind, subject and detail).
+  // Inserts `r`, or replaces the row with the same kind, subject and detail; returns its id.
+  virtual id_t set_reminder(const reminder& r) = 0;
+  virtual void cancel_reminder(reminder_kind kind, id_t subject, std::string_view detail = {}) = 0;
+  virtual std::optional<reminder> find_reminder(reminder_kind kind, id_t subject, std::string_view detail = {}) = 0;
+  // Rows due at or before `now`, earliest first (ties by id), at most `limit`.
+  virtual std::vector<reminder> due_reminders(timestamp now, std::size_t limit) = 0;
+  // The earliest due time of any row, for the timer.
+  virtual std::optional<timestamp> next_reminder_due() = 0;
+
   // Outbox.
   virtual id_t enqueue(const action& a, timestamp at) = 0;
   virtual std::vector<outbox_item> pending(std::size_t limit) = 0;
