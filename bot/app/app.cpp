@@ -49,6 +49,27 @@ core::engine_options engine_options_of(const config::config& cfg) {
   o.create_channel = cfg.incident.create_channel;
   o.channel_prefix = cfg.incident.channel_prefix;
   o.default_due_days = cfg.incident.default_due_days;
+  const auto& r = cfg.reminders;
+  auto& p = o.reminders;
+  p.enabled = r.enabled;
+  p.timezone = r.timezone;
+  p.hours.start = r.work_start;
+  p.hours.end = r.work_end;
+  p.hours.days = r.working_days;
+  p.digest_channel = r.digest_channel;
+  p.digest_weekday = r.digest_weekday;
+  p.digest_time = r.digest_time;
+  p.commander_first = r.commander_after;
+  p.others_first = r.roles_after;
+  p.role_repeat = r.role_every;
+  p.role_max_asks = r.role_max_asks;
+  for (std::size_t k = 0; k < p.update_every.size(); ++k) p.update_every[k] = r.update_every[k];
+  p.review_days_sev1 = r.review_days_sev1;
+  p.review_business_days = r.review_business_days;
+  p.before_due_days = r.before_due_days;
+  p.overdue_every = r.overdue_every_business_days;
+  p.escalate_after = r.escalate_after;
+  p.lookback_days = r.lookback_days;
   return o;
 }
 

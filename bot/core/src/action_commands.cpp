@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine_detail.hpp"
+#include "follow_up.hpp"
 
 namespace kintsugi::core::detail {
 namespace {
@@ -37,6 +38,7 @@ void add(command_scope& s, const cmd::action_add& c) {
   a.created_by = s.ev.user;
   a.created_at = s.ev.at;
   a.id = s.db.add_action(a);
+  action_changed(s.db, s.options, nullptr, a, s.ev.at);
   s.record(inc, entry_kind::action_entry, "Action " + describe_item(a) + " added by " + mention(s.ev.user));
   std::string reply = "✅ Action #" + std::to_string(a.id) + " for " + mention(a.owner) + ": " + a.text + ". Due " +
                       format_date(*a.due) +
@@ -83,6 +85,7 @@ void change(command_scope& s, id_t id, const command& c) {
     return;
   }
   action_item a = *found;
+  const action_item was = a;
   auto inc = s.db.find_incident(a.incident_id);
   if (!inc) throw store_error("action #" + std::to_string(id) + " belongs to a missing incident");
   const std::string n = "#" + std::to_string(a.id);
@@ -131,6 +134,36 @@ void change(command_scope& s, id_t id, const command& c) {
                                     ") is now yours: " + a.text + (a.due ? ". Due " + format_date(*a.due) : std::string{}) +
                                     ". " + how_to_close(a));
                  },
+                 [&](const cmd::action_held& v) {
+                   if (a.status != action_status::done)
+                     return s.tell("Action " + n + " is " + std::string{name(a.status)} +
+                                   "; the look-back asks about items that are done.");
+                   a.fix_held = v.answer;
+                   if (v.answer == fix_check::held) {
+                     s.db.update_action(a);
+                     s.record(*inc, entry_kind::action_entry, "The fix of action " + n + " held, says " + mention(s.ev.user));
+                     return s.tell("🎉 Thank you! Noted that the fix of action " + n + " held.");
+                   }
+                   if (v.answer == fix_check::unsure) {
+                     s.db.update_action(a);
+                     s.record(*inc, entry_kind::action_entry, mention(s.ev.user) + " is not sure the fix of action " + n + " held");
+                     return s.tell("Thanks, noted as not sure. If it turns out it did not hold, `/incident action reopen " +
+                                   std::to_string(a.id) + "`.");
+                   }
+                   a.status = action_status::open;
+                   a.closed_at.reset();
+                   a.due = date{std::chrono::sys_days{s.today()} + std::chrono::days{s.options.default_due_days}};
+                   s.db.update_action(a);
+                   s.record(*inc, entry_kind::action_entry,
+                            "The fix of action " + n + " did not hold, says " + mention(s.ev.user) + "; reopened, due " + format_date(*a.due));
+                   s.tell("Thank you for saying so; that is how fixes get better. Action " + n + " is open again, due " +
+                          format_date(*a.due) + ". " + how_to_close(a));
+                   const std::string& commander = inc->holder(role::commander);
+                   const std::string tell = !commander.empty() ? commander : inc->declared_by;
+                   if (!tell.empty() && tell != s.ev.user)
+                     s.dm(tell, "🔁 The fix of action " + n + " from " + inc->key() + " (" + a.text + ") did not hold, per " +
+                                    mention(s.ev.user) + ". It is open again, due " + format_date(*a.due) + ".");
+                 },
                  [&](const cmd::action_drop&) {
                    if (a.status == action_status::dropped) return s.tell("Action " + n + " is already dropped.");
                    a.status = action_status::dropped;
@@ -143,6 +176,7 @@ void change(command_scope& s, id_t id, const command& c) {
                  [&](const auto&) {},
              },
              c);
+  action_changed(s.db, s.options, &was, a, s.ev.at);
 }
 
 }  // namespace
@@ -158,6 +192,7 @@ void run_action_command(command_scope& s, const command& c) {
                  [&](const cmd::action_snooze& v) { change(s, v.id, c); },
                  [&](const cmd::action_reassign& v) { change(s, v.id, c); },
                  [&](const cmd::action_drop& v) { change(s, v.id, c); },
+                 [&](const cmd::action_held& v) { change(s, v.id, c); },
                  [&](const auto&) {},
              },
              c);

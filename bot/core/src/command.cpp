@@ -168,7 +168,7 @@ constexpr std::string_view milestone_choices = "Use began, detected, acknowledge
 constexpr std::string_view factor_choices = "Use people, process, technology or external.";
 constexpr std::string_view lesson_choices = "Use helped, slowed, different or knowledge.";
 constexpr std::string_view kind_choices = "Use fix, process, detection or mitigation.";
-constexpr std::string_view action_verb_choices = "Use add, list, done, reopen, snooze, reassign or drop.";
+constexpr std::string_view action_verb_choices = "Use add, list, done, reopen, snooze, reassign, drop or held.";
 
 // Exactly a severity name (or a near-miss spelling): what `start` may take out of a title.
 std::optional<severity> severity_word(std::string_view s) {
@@ -317,6 +317,7 @@ class parser {
   parse_result postmortem();
   parse_result review();
   parse_result stats();
+  parse_result nudge();
 
   std::string text_;
   const parse_context& ctx_;
@@ -365,6 +366,7 @@ parse_result parser::run() {
   if (sub == "postmortem") return postmortem();
   if (sub == "review") return review();
   if (sub == "stats") return stats();
+  if (sub == "nudge") return nudge();
   return unknown(tokens_[first].text);  // a topic without a parser: cannot happen, but stay kind
 }
 
@@ -378,7 +380,7 @@ parse_result parser::unknown(std::string_view word) const {
   static const std::vector<std::string_view> subcommands{
       "start",  "sev",    "severity", "role",    "roles",   "status", "update",  "note",     "mark",
       "summary", "impact", "why",     "factor",  "learned", "lesson", "action",  "actions",  "resolve",
-      "timeline", "postmortem", "review", "stats", "help"};
+      "timeline", "postmortem", "review", "stats", "nudge", "help"};
   const std::string_view guess = grammar::closest_word(to_lower(word), subcommands);
   std::string message = "Unknown subcommand " + quoted(word) + ".";
   if (!guess.empty()) message += " Did you mean `" + std::string{guess} + "`?";
@@ -551,7 +553,17 @@ parse_result parser::action(bool list_when_bare) {
     if (!user) return fail("action reassign", not_a_user(arg(1)));
     return success(cmd::action_reassign{*id, std::move(*user)});
   }
-  static const std::vector<std::string_view> verbs{"add", "list", "done", "reopen", "snooze", "reassign", "drop"};
+  if (verb == "held") {
+    std::optional<id_t> id;
+    if (auto err = bad_id(verb, id)) return std::move(*err);
+    if (nargs() != 2)
+      return fail("action held", "Did the fix hold? Answer with yes, no or not-sure, like `/incident action held 3 yes`.");
+    const auto answer = parse_fix_check(arg(1));
+    if (!answer)
+      return fail("action held", quoted(arg(1)) + " is not an answer I know. Use yes, no (it regressed) or not-sure.");
+    return success(cmd::action_held{*id, *answer});
+  }
+  static const std::vector<std::string_view> verbs{"add", "list", "done", "reopen", "snooze", "reassign", "drop", "held"};
   const std::string_view guess = grammar::closest_word(verb, verbs);
   std::string message = "Unknown action command " + quoted(shown) + ".";
   if (!guess.empty()) message += " Did you mean `" + std::string{guess} + "`?";
@@ -658,6 +670,37 @@ parse_result parser::review() {
   if (!at) return fail("review", quoted(when) + " is not a time I can read. Use `YYYY-MM-DD HH:MM`, like " + example + ".");
   if (*at <= ctx_.now) return fail("review", quoted(when) + " has already passed. Pick a time ahead, like " + example + ".");
   return success(cmd::review{*at});
+}
+
+// nudge snooze <duration> [INC-n] | nudge stop [INC-n] | nudge resume [INC-n]
+parse_result parser::nudge() {
+  constexpr std::string_view choices = "Use `snooze <duration>`, `stop` or `resume`, like `/incident nudge snooze 30m`.";
+  if (nargs() == 0) return fail("nudge", "What about the update nudges? " + std::string{choices});
+  cmd::nudge out;
+  const std::string verb = to_lower(arg(0));
+  std::size_t used = 1;
+  if (verb == "snooze") {
+    if (nargs() < 2) return fail("nudge", "How long? Give a duration, like `/incident nudge snooze 30m`.");
+    const auto by = parse_duration(arg(1));
+    if (!by) return fail("nudge", quoted(arg(1)) + " is not a duration. Use a number and a unit, like `30m`, `2h` or `1d`.");
+    out.by = *by;
+    used = 2;
+  } else if (verb == "stop" || verb == "off") {
+    out.verb = cmd::nudge::what::stop;
+  } else if (verb == "resume" || verb == "on" || verb == "start") {
+    out.verb = cmd::nudge::what::resume;
+  } else {
+    return fail("nudge", quoted(arg(0)) + " is not something nudges do. " + std::string{choices});
+  }
+  if (nargs() > used) {
+    std::string_view ref = arg(used);
+    if (ref.size() > 4 && iequals(ref.substr(0, 4), "INC-")) ref.remove_prefix(4);
+    const auto id = parse_id(ref);
+    if (!id || nargs() > used + 1)
+      return fail("nudge", quoted(joined(used)) + " is not an incident. Name it like `INC-7`, or run this in its channel.");
+    out.incident = *id;
+  }
+  return success(out);
 }
 
 parse_result parser::stats() {

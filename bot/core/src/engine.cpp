@@ -6,6 +6,7 @@
 #include "core/command.hpp"
 #include "core/postmortem.hpp"
 #include "engine_detail.hpp"
+#include "follow_up.hpp"
 
 namespace kintsugi::core {
 
@@ -114,10 +115,7 @@ actions engine::on_user(const user_updated& u) {
   return {};
 }
 
-actions engine::on_tick(const clock_tick&) {
-  // Reminders and nudges are scheduled rows; none are due in this build yet.
-  return {};
-}
+actions engine::on_tick(const clock_tick& t) { return detail::fire_due(store_, options_, t.at); }
 
 actions engine::on_command(const command_invoked& c) {
   parse_context ctx{c.user, c.at, {}};
@@ -155,6 +153,8 @@ actions engine::on_command(const command_invoked& c) {
                  [&](const cmd::action_snooze&) { detail::run_action_command(s, cmd); },
                  [&](const cmd::action_reassign&) { detail::run_action_command(s, cmd); },
                  [&](const cmd::action_drop&) { detail::run_action_command(s, cmd); },
+                 [&](const cmd::action_held&) { detail::run_action_command(s, cmd); },
+                 [&](const cmd::nudge&) { detail::run_incident_command(s, cmd); },
                  [&](const cmd::show_timeline&) { detail::run_report_command(s, cmd); },
                  [&](const cmd::postmortem&) { detail::run_report_command(s, cmd); },
                  [&](const cmd::stats&) { detail::run_report_command(s, cmd); },
@@ -182,6 +182,7 @@ void command_scope::save(const incident& before, const incident& after) {
   db.update_incident(after);
   auto topic = topic_of(after);
   if (topic != topic_of(before)) out.push_back(set_topic{after.channel, std::move(topic)});
+  for (auto& a : incident_changed(db, options, &before, after, ev.at)) out.push_back(std::move(a));
   if (inc && inc->id == after.id) inc = after;
 }
 

@@ -37,7 +37,7 @@ struct overview_line {
   std::string_view purpose;
 };
 
-constexpr std::array<overview_line, 26> overview_lines{{
+constexpr std::array<overview_line, 28> overview_lines{{
     {section::during, "start <title> [severity] [service:NAME]", "declare an incident"},
     {section::during, "sev <level>", "change the severity"},
     {section::during, "status <investigating|identified|monitoring|resolved>", "say where the response stands"},
@@ -61,6 +61,8 @@ constexpr std::array<overview_line, 26> overview_lines{{
     {section::actions, "action snooze <id> <duration>", "quiet its reminders for a while"},
     {section::actions, "action reassign <id> @user", "give it a new owner"},
     {section::actions, "action drop <id>", "drop an action that no longer makes sense"},
+    {section::actions, "action held <id> <yes|no|not-sure>", "did the fix hold? (the 90-day look-back)"},
+    {section::during, "nudge <snooze <duration>|stop|resume> [INC-n]", "the commander's update reminders"},
     {section::reports, "timeline [n]", "the last n timeline entries"},
     {section::reports, "stats [days]", "detect, acknowledge, mitigate and resolve times; repeats; actions on time"},
     {section::reports, "help [command]", "this list, or one command in detail"},
@@ -71,7 +73,7 @@ struct usage_line {
   std::string_view line;
 };
 
-constexpr std::array<usage_line, 26> usage_lines{{
+constexpr std::array<usage_line, 28> usage_lines{{
     {"start", "/incident start <title> [sev1|sev2|sev3|sev4|near-miss] [service:NAME]"},
     {"sev", "/incident sev <sev1|sev2|sev3|sev4|near-miss>"},
     {"role", "/incident role <commander|scribe|facilitator> [@user|me]"},
@@ -92,6 +94,8 @@ constexpr std::array<usage_line, 26> usage_lines{{
     {"action snooze", "/incident action snooze <id> <duration>"},
     {"action reassign", "/incident action reassign <id> @user"},
     {"action drop", "/incident action drop <id>"},
+    {"action held", "/incident action held <id> <yes|no|not-sure>"},
+    {"nudge", "/incident nudge <snooze <duration>|stop|resume> [INC-n]"},
     {"resolve", "/incident resolve [text]"},
     {"timeline", "/incident timeline [n]"},
     {"postmortem", "/incident postmortem"},
@@ -107,7 +111,7 @@ struct topic_help {
   std::string_view example;
 };
 
-constexpr std::array<topic_help, 20> topics{{
+constexpr std::array<topic_help, 21> topics{{
     {"start",
      "Declares an incident and starts its timeline. The severity can go anywhere in the line but usually comes last; "
      "without one the team's default applies. `service:NAME` tags the affected service, so repeats can be found.",
@@ -170,6 +174,11 @@ constexpr std::array<topic_help, 20> topics{{
      "Shows the team's numbers over the last days (default 30, up to 3650; `90d` works too): time to detect, "
      "acknowledge, mitigate and resolve, repeat incidents, and actions closed on time.",
      "/incident stats 90"},
+    {"nudge",
+     "While an incident is open, its commander gets a direct message when no `/incident update` came for a while "
+     "(15 minutes for sev1 up to 4 hours for sev4). `snooze` quiets it for a while, `stop` ends it for this "
+     "incident, `resume` brings it back. From a DM, name the incident: `INC-7`.",
+     "/incident nudge snooze 30m"},
     {"help", "Lists the commands, or explains one of them.", "/incident help action"},
 }};
 
@@ -178,7 +187,8 @@ struct alias {
   std::string_view topic;
 };
 
-constexpr std::array<alias, 3> aliases{{{"severity", "sev"}, {"lesson", "learned"}, {"actions", "action"}}};
+constexpr std::array<alias, 4> aliases{
+    {{"severity", "sev"}, {"lesson", "learned"}, {"actions", "action"}, {"nudges", "nudge"}}};
 
 constexpr std::array<severity, 5> all_severities{severity::sev1, severity::sev2, severity::sev3, severity::sev4,
                                                  severity::near_miss};

@@ -4,6 +4,7 @@
 #include "core/postmortem.hpp"
 #include "core/metrics.hpp"
 #include "engine_detail.hpp"
+#include "follow_up.hpp"
 
 namespace kintsugi::core::detail {
 namespace {
@@ -84,6 +85,7 @@ void start(command_scope& s, const cmd::start& c) {
   }
   s.post(channel, welcome(i, opt) + (c.level ? "" : "\nSeverity defaults to sev3; change it with `/incident sev <level>`."));
   s.out.push_back(set_topic{channel, topic_of(i)});
+  for (auto& a : incident_changed(s.db, opt, nullptr, i, s.ev.at)) s.out.push_back(std::move(a));
   s.inc = i;
 }
 
@@ -165,6 +167,7 @@ void post_text_entry(command_scope& s, entry_kind kind, const std::string& text,
   e.text = text;
   e.key = kind == entry_kind::note;
   s.db.add_entry(e);
+  if (kind == entry_kind::update) update_posted(s.db, s.options, *s.inc, s.ev.at);
   s.say(std::string{label} + " from " + mention(s.ev.user) + ": " + text);
   if (auto hint = blame_hint(s.db, *s.inc, text, label); !hint.empty()) s.tell(hint);
 }
@@ -239,10 +242,51 @@ void resolve(command_scope& s, const cmd::resolve& c) {
     s.post(after.origin_channel, "✅ " + after.key() + " (" + after.title + ") is resolved.");
 }
 
+void nudge(command_scope& s, const cmd::nudge& c) {
+  if (c.incident != 0) {
+    s.inc = s.db.find_incident(c.incident);
+    if (!s.inc) return s.tell("There is no INC-" + std::to_string(c.incident) + ".");
+  } else if (!need_incident(s)) {
+    return;
+  }
+  incident after = *s.inc;
+  if (!after.open()) return s.tell(after.key() + " is resolved; there are no update nudges for it.");
+  const std::string& commander = after.holder(role::commander);
+  const std::string who = commander.empty() ? std::string{"the commander"} : mention(commander);
+  switch (c.verb) {
+    case cmd::nudge::what::snooze: {
+      if (!after.nudges) return s.tell("Update nudges for " + after.key() + " are stopped; `/incident nudge resume " + after.key() + "` brings them back.");
+      auto row = s.db.find_reminder(reminder_kind::update_nudge, after.id);
+      reminder r = row.value_or(reminder{});
+      r.kind = reminder_kind::update_nudge;
+      r.subject = after.id;
+      if (!row) r.since = s.ev.at;
+      r.due = s.ev.at + c.by;
+      s.db.set_reminder(r);
+      s.record(after, entry_kind::system, "Update nudges snoozed for " + format_duration(c.by) + " by " + mention(s.ev.user));
+      return s.tell("💤 No update nudges for " + after.key() + " until " + format_minute(r.due) + " UTC.");
+    }
+    case cmd::nudge::what::stop:
+      if (!after.nudges) return s.tell("Update nudges for " + after.key() + " are already stopped.");
+      after.nudges = false;
+      s.record(after, entry_kind::system, "Update nudges stopped by " + mention(s.ev.user));
+      s.save(*s.inc, after);
+      return s.tell("Update nudges for " + after.key() + " are off. `/incident nudge resume " + after.key() +
+                    "` turns them on again.");
+    case cmd::nudge::what::resume:
+      if (after.nudges) return s.tell("Update nudges for " + after.key() + " are already on.");
+      after.nudges = true;
+      s.record(after, entry_kind::system, "Update nudges resumed by " + mention(s.ev.user));
+      s.save(*s.inc, after);
+      return s.tell("Update nudges for " + after.key() + " are on again; " + who + " hears from me when updates go quiet.");
+  }
+}
+
 }  // namespace
 
 void run_incident_command(command_scope& s, const command& c) {
   if (auto* st = std::get_if<cmd::start>(&c)) return start(s, *st);
+  if (auto* n = std::get_if<cmd::nudge>(&c)) return nudge(s, *n);
   if (!need_incident(s)) return;
   std::visit(overloaded{
                  [&](const cmd::set_severity& v) { set_severity(s, v); },

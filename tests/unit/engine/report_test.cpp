@@ -46,9 +46,15 @@ TEST_CASE("resolve: resolved and mitigated at that time, thanks, and the list of
 
   CHECK(topics(out) == "topic #inc-db | ✅ INC-1 sev3 · resolved · commander: open · scribe: open · facilitator: open\n");
   const auto rest = without_topics(out);
-  REQUIRE(rest.size() == 1);
-  REQUIRE(std::holds_alternative<post_message>(rest[0]));
-  const auto reply = std::get<post_message>(rest[0]);
+  REQUIRE(rest.size() == 2);
+  // With no facilitator or commander, whoever declared it is asked to schedule the review (sev3: 5 working days).
+  const auto dms = of_kind<direct_message>(rest);
+  REQUIRE(dms.size() == 1);
+  CHECK(dms[0].user == "alice");
+  CHECK(dms[0].text.starts_with("📅 INC-1 (DB down) is resolved. Could you schedule its review by 2026-11-27 "));
+  const auto posts = of_kind<post_message>(rest);
+  REQUIRE(posts.size() == 1);
+  const auto reply = posts[0];
   CHECK(reply.channel == "inc-db");
   CHECK(reply.text.starts_with("✅ *INC-1 is resolved* after 45m. Thank you, everyone.\n> Rolled back the config\n"
                                "For the postmortem, still missing:\n"

@@ -41,6 +41,14 @@ struct action_reopen { id_t id; };
 struct action_snooze { id_t id; duration by; };
 struct action_reassign { id_t id; std::string user; };
 struct action_drop { id_t id; };
+struct action_held { id_t id; fix_check answer; };  // the answer to the 90-day look-back
+// The commander's status-update nudges: snooze for a while, stop, or resume. `incident` names the incident
+// when the command comes from elsewhere (a DM); 0 means the channel's.
+struct nudge {
+  enum class what { snooze, stop, resume } verb = what::snooze;
+  duration by{};
+  id_t incident = 0;
+};
 struct resolve { std::string text; };
 struct show_timeline { std::size_t count = 20; };
 struct postmortem {};
@@ -53,7 +61,7 @@ using command = std::variant<cmd::help, cmd::start, cmd::set_severity, cmd::take
                              cmd::add_why, cmd::add_factor, cmd::add_lesson, cmd::action_add, cmd::action_list,
                              cmd::action_done, cmd::action_reopen, cmd::action_snooze, cmd::action_reassign,
                              cmd::action_drop, cmd::resolve, cmd::show_timeline, cmd::postmortem, cmd::review,
-                             cmd::stats>;
+                             cmd::stats, cmd::action_held, cmd::nudge>;
 
 // What the parser needs to know about the moment and the person.
 struct parse_context {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/events.hpp"
+#include "core/schedule.hpp"
 #include "core/store.hpp"
 
 namespace kintsugi::core {
@@ -13,6 +14,7 @@ struct engine_options {
   std::string channel_prefix = "inc-";  // channels with this prefix are incident channels
   int default_due_days = 14;            // due date of an action added without one
   std::string bot_user;                 // the bot's own user id, never captured as a person
+  reminder_policy reminders;            // prompts, nudges and reminders (core/schedule.hpp)
 };
 
 class engine {
