@@ -85,8 +85,12 @@ TEST_CASE("a scripted incident yields a complete postmortem") {
   CHECK(any_text_contains(out, "post", "@bob took the commander role"));
   CHECK(any_text_contains(out, "post", "made @carol scribe"));
   // Each owner gets a DM with the item, the incident and how to close it.
+  // The facilitator is asked at resolve to schedule the review.
   auto dms = of_type(out, "dm");
-  REQUIRE(dms.size() == 3);
+  REQUIRE(dms.size() == 4);
+  CHECK(dms.back()["user"] == "dave");
+  CHECK(dms.back()["text"].get<std::string>().starts_with("📅 INC-1 (Primary database failover stalled) is resolved."));
+  dms.pop_back();
   std::set<std::string> owners;
   for (const auto& d : dms) {
     owners.insert(d["user"].get<std::string>());
