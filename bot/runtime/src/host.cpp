@@ -75,9 +75,11 @@ void host::drain() {
       ++batches_;
       notify = notify_;
     }
+    // The outbox sender and the reminder clock hear of the commit before any submitter resumes, so whatever a
+    // submitter does next sees them informed.
+    if (notify) notify();
     // Each submitter resumes on its own executor.
     for (std::size_t i = 0; i < batch.size(); ++i) asio::dispatch(asio::append(std::move(batch[i].done), std::move(outcomes[i])));
-    if (notify) notify();
   }
 }
 
