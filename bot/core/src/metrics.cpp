@@ -179,6 +179,11 @@ team_stats compute_stats(const std::vector<incident>& incidents, const std::vect
   for (const auto& a : actions) {
     if (!ids.contains(a.incident_id)) continue;
     ++s.actions;
+    if (a.fix_held) {
+      ++s.fixes_checked;
+      if (*a.fix_held == fix_check::held) ++s.fixes_held;
+      if (*a.fix_held == fix_check::regressed) ++s.fixes_regressed;
+    }
     if (a.status == action_status::open) {
       ++s.actions_open;
       if (a.due && *a.due < today) ++s.actions_overdue;
@@ -244,6 +249,12 @@ std::string render_stats_text(const team_stats& s) {
     out.append(", ").append(std::to_string(std::llround(*s.closed_on_time_pct))).append("% on time");
   }
   out.append("\n");
+  if (s.fixes_checked > 0) {
+    out.append("Fixes that held (90-day look-back): ").append(std::to_string(s.fixes_held)).append(" of ");
+    out.append(std::to_string(s.fixes_checked)).append(" answered");
+    if (s.fixes_regressed > 0) out.append(", ").append(std::to_string(s.fixes_regressed)).append(" regressed and reopened");
+    out.append("\n");
+  }
   return out;
 }
 

@@ -220,7 +220,10 @@ std::string stats_json(const team_stats& s) {
                        {"overdue", s.actions_overdue},
                        {"closed", s.actions_closed},
                        {"closed_on_time", s.actions_closed_on_time},
-                       {"closed_on_time_pct", std::move(pct)}}},
+                       {"closed_on_time_pct", std::move(pct)},
+                       {"fixes_checked", s.fixes_checked},
+                       {"fixes_held", s.fixes_held},
+                       {"fixes_regressed", s.fixes_regressed}}},
   });
 }
 

@@ -147,6 +147,24 @@ TEST_CASE("stats over a window: counts, means, medians, repeats and actions") {
         "Time to resolve: mean 1h 30m, median 1h 30m (2 incidents)\n"
         "Repeats: service payments (INC-1, INC-3); title words: database, failover, primary (INC-1, INC-2)\n"
         "Action items: 6 — 2 open (1 overdue), 3 closed, 50% on time\n");
+  CHECK(s.fixes_checked == 0);
+}
+
+TEST_CASE("the look-back's answers: fixes that held, and those that regressed") {
+  std::vector<incident> incs{make(1, now - days{9}, severity::sev2, "API gateway timeouts")};
+  std::vector<action_item> acts;
+  acts.push_back(make_action(1, 1, action_status::done, day_of(2026, 11, 29), now - days{1}));
+  acts.push_back(make_action(2, 1, action_status::done, day_of(2026, 11, 29), now - days{1}));
+  acts.push_back(make_action(3, 1, action_status::open, day_of(2026, 12, 29)));
+  acts.push_back(make_action(4, 1, action_status::done, day_of(2026, 11, 29), now - days{1}));
+  acts[0].fix_held = fix_check::held;
+  acts[1].fix_held = fix_check::unsure;
+  acts[2].fix_held = fix_check::regressed;  // reopened by the answer
+  const team_stats s = compute_stats(incs, acts, now, 30);
+  CHECK(s.fixes_checked == 3);
+  CHECK(s.fixes_held == 1);
+  CHECK(s.fixes_regressed == 1);
+  CHECK(render_stats_text(s).ends_with("Fixes that held (90-day look-back): 1 of 3 answered, 1 regressed and reopened\n"));
 }
 
 TEST_CASE("title repeats: each incident in one group, stop and severity words ignored") {

@@ -48,6 +48,10 @@ struct team_stats {
   std::size_t actions_closed = 0;          // done (dropped items are not counted as closed)
   std::size_t actions_closed_on_time = 0;  // done on or before the due date
   std::optional<double> closed_on_time_pct;  // of done items that had a due date
+  // The 90-day look-back: items whose owner answered whether the fix held.
+  std::size_t fixes_checked = 0;
+  std::size_t fixes_held = 0;
+  std::size_t fixes_regressed = 0;  // reopened by the answer
 };
 
 // `incidents` declared in the window; `actions` belonging to them.
