@@ -5,6 +5,7 @@
 #include <string>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +58,52 @@ void fields(A& a, F&& f) { f("channel", a.channel); f("filename", a.filename); f
   throw core::store_error("storage: outbox item is not a valid action: " + std::string(what));
 }
 
+// The buttons of the actions that have them (A is the action, const or not); nullptr for the others.
+template <class A>
+auto* buttons_of(A& a) {
+  if constexpr (requires { a.buttons; }) {
+    return &a.buttons;
+  } else {
+    return static_cast<std::vector<core::button>*>(nullptr);
+  }
+}
+
+// "buttons":[{"label":…,"command":…,"style":…}], written only when there are some ("style" only when set), so
+// an item without buttons reads exactly as before they existed.
+void encode_buttons(json& j, const std::vector<core::button>& buttons) {
+  if (buttons.empty()) return;
+  json list = json::array();
+  for (const auto& b : buttons) {
+    json one{{"label", b.label}, {"command", b.command}};
+    if (!b.style.empty()) one["style"] = b.style;
+    list.push_back(std::move(one));
+  }
+  j["buttons"] = std::move(list);
+}
+
+// Rows written before buttons existed have no "buttons": no buttons.
+std::vector<core::button> decode_buttons(const json& j) {
+  std::vector<core::button> out;
+  const auto it = j.find("buttons");
+  if (it == j.end()) return out;
+  if (!it->is_array()) fail("field 'buttons' is not an array");
+  for (const auto& one : *it) {
+    if (!one.is_object()) fail("a button is not an object");
+    core::button b;
+    const auto text = [&one](const char* key, std::string& value, bool required) {
+      const auto f = one.find(key);
+      if (f == one.end() && !required) return;
+      if (f == one.end() || !f->is_string()) fail("button field '" + std::string(key) + "' missing or not a string");
+      value = f->template get<std::string>();
+    };
+    text("label", b.label, true);
+    text("command", b.command, true);
+    text("style", b.style, false);
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
 template <std::size_t I = 0>
 core::action decode(std::string_view type, const json& j) {
   if constexpr (I == std::variant_size_v<core::action>) {
@@ -70,6 +117,7 @@ core::action decode(std::string_view type, const json& j) {
       if (it == j.end() || !it->is_string()) fail("field '" + std::string(key) + "' missing or not a string");
       value = it->template get<std::string>();
     });
+    if (auto* buttons = buttons_of(a)) *buttons = decode_buttons(j);
     return a;
   }
 }
@@ -83,6 +131,7 @@ std::string action_to_json(const core::action& a) {
         using alternative_t = std::decay_t<decltype(alternative)>;
         j["type"] = type_name<alternative_t>();
         fields(alternative, [&j](const char* key, const std::string& value) { j[key] = value; });
+        if (const auto* buttons = buttons_of(alternative)) encode_buttons(j, *buttons);
       },
       a);
   // Text from a platform is normally UTF-8; a stray invalid byte becomes U+FFFD instead of failing

@@ -1,6 +1,7 @@
 #pragma once
 // The outbox's wire form of a core::action: a JSON object with a "type" (the struct's name) and the
-// struct's fields, e.g. {"type":"post_message","channel":"C1","text":"hi"}.
+// struct's fields, e.g. {"type":"post_message","channel":"C1","text":"hi"}. Buttons, when a message has any, are
+// "buttons":[{"label":…,"command":…,"style":…}] ("style" only when set); without any the field is left out.
 #include <string>
 #include <string_view>
 

@@ -311,6 +311,84 @@ TEST_CASE("a whole incident from Slack: slash commands, messages, edit, deletion
   CHECK(messages[2]["text"] == m3);
 }
 
+// The chat.postMessage bodies the fake received for `channel_id` that carry blocks, in order.
+std::vector<json> posts_with_blocks(const fake_slack& slack, const std::function<bool(const std::string&)>& channel_ok) {
+  std::vector<json> out;
+  for (const auto& c : slack.calls("chat.postMessage"))
+    if (c.error.empty() && channel_ok(c.body.value("channel", "")) && c.body.contains("blocks")) out.push_back(c.body);
+  return out;
+}
+
+// The elements of the message's actions blocks.
+std::vector<json> buttons_of(const json& message) {
+  std::vector<json> out;
+  for (const auto& block : message["blocks"])
+    if (block.value("type", "") == "actions")
+      for (const auto& e : block["elements"]) out.push_back(e);
+  return out;
+}
+
+// The ts Slack gave the bot's post of `text` in `channel_id`.
+std::string ts_of(const fake_slack& slack, const std::string& channel_id, const std::string& text) {
+  for (const auto& p : slack.posts_in(channel_id))
+    if (p.text == text) return p.ts;
+  return {};
+}
+
+TEST_CASE("buttons: a role button on the welcome and Mark done in the owner's DM, clicked in Slack, do what they say"
+          * doctest::skip(bot_crashes_on_start)) {
+  slack_world w;
+  w.start();
+  w.declare();
+  INFO("posts:\n" << all_posts(w.slack) << w.diagnosis());
+
+  // The welcome: its text as a section, then one button per role.
+  auto in_c1 = posts_with_blocks(w.slack, [](const std::string& c) { return c == channel; });
+  REQUIRE(in_c1.size() == 1);
+  const json welcome = in_c1[0];
+  CHECK(welcome["blocks"][0]["type"] == "section");
+  CHECK(welcome["blocks"][0]["text"]["text"] == welcome["text"]);
+  const auto roles = buttons_of(welcome);
+  REQUIRE(roles.size() == 3);
+  CHECK(roles[0]["action_id"] == "kintsugi.command.1");
+  CHECK(roles[0]["value"] == "role commander me");
+  CHECK(roles[1]["text"]["text"] == "I'll be scribe");
+  CHECK(roles[1]["value"] == "role scribe me");
+  const std::string welcome_ts = ts_of(w.slack, channel, welcome["text"]);
+  REQUIRE_FALSE(welcome_ts.empty());
+
+  // Bob clicks "I'll be scribe".
+  w.deliver(block_actions_envelope(channel, "U2", welcome, welcome_ts, roles[1]));
+  REQUIRE(w.slack.wait_until([&] { return posts_containing(w.slack, channel, "<@U2> took the scribe role") == 1; }));
+
+  // An action for Bob: the DM offers Mark done and Snooze 1 day.
+  w.deliver(slash_command_envelope(channel, "U1", "action add Fix retries <@U2> due:+3d"));
+  const auto is_dm = [](const std::string& c) { return c.starts_with("D"); };
+  REQUIRE(w.slack.wait_until([&] { return posts_with_blocks(w.slack, is_dm).size() == 1; }));
+  const json dm = posts_with_blocks(w.slack, is_dm)[0];
+  const std::string dm_channel = dm["channel"];
+  const auto owner = buttons_of(dm);
+  REQUIRE(owner.size() == 2);
+  CHECK(owner[0]["text"]["text"] == "Mark done");
+  CHECK(owner[0]["value"] == "action done 1");
+  CHECK(owner[0]["style"] == "primary");
+  CHECK(owner[1]["value"] == "action snooze 1 1d");
+  const std::string dm_ts = ts_of(w.slack, dm_channel, dm["text"]);
+  REQUIRE_FALSE(dm_ts.empty());
+
+  // Bob clicks Mark done in the DM: the incident channel hears it, and Bob is told in the DM.
+  w.deliver(block_actions_envelope(dm_channel, "U2", dm, dm_ts, owner[0]));
+  REQUIRE(w.slack.wait_until([&] { return posts_containing(w.slack, channel, "Action #1 is done") == 1; }));
+  REQUIRE(w.slack.wait_until([&] {
+    for (const auto& e : w.slack.ephemerals())
+      if (e.channel == dm_channel && e.user == "U2" && contains(e.text, "Action #1 is done")) return true;
+    return false;
+  }));
+
+  w.stop();
+  w.check_each_acked_once();
+}
+
 TEST_CASE("the same event delivered twice under two envelope ids is acked twice and stored once"
           * doctest::skip(bot_crashes_on_start)) {
   slack_world w;

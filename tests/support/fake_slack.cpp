@@ -882,6 +882,43 @@ json slash_command_envelope(const std::string& channel, const std::string& user,
               {"accepts_response_payload", true}};
 }
 
+json block_actions_envelope(const std::string& channel, const std::string& user, const json& message,
+                            const std::string& message_ts, const json& element) {
+  const auto n = next_id();
+  const std::string action_ts = next_slack_ts();
+  json action{{"action_id", element.value("action_id", "")},
+              {"block_id", "b" + std::to_string(n)},
+              {"text", element.value("text", json::object())},
+              {"value", element.value("value", "")},
+              {"type", "button"},
+              {"action_ts", action_ts}};
+  if (element.contains("style")) action["style"] = element["style"];
+  return json{{"envelope_id", uuid_like()},
+              {"payload",
+               {{"type", "block_actions"},
+                {"user", {{"id", user}, {"username", "user-" + user}, {"name", "user-" + user}, {"team_id", team_id}}},
+                {"api_app_id", app_id},
+                {"token", "verification-token"},
+                {"container",
+                 {{"type", "message"}, {"message_ts", message_ts}, {"channel_id", channel}, {"is_ephemeral", false}}},
+                {"trigger_id", std::to_string(run_prefix()) + "." + std::to_string(n) + ".fake"},
+                {"team", {{"id", team_id}, {"domain", "kintsugi-test"}}},
+                {"channel", {{"id", channel}, {"name", channel.starts_with("D") ? "directmessage" : "incident"}}},
+                {"message",
+                 {{"bot_id", bot_id},
+                  {"type", "message"},
+                  {"text", message.value("text", "")},
+                  {"user", bot_user},
+                  {"ts", message_ts},
+                  {"team", team_id},
+                  {"blocks", message.value("blocks", json::array())}}},
+                {"response_url",
+                 "https://hooks.slack.com/actions/" + std::string(team_id) + "/" + std::to_string(n) + "/x"},
+                {"actions", json::array({action})}}},
+              {"type", "interactive"},
+              {"accepts_response_payload", false}};
+}
+
 json redelivery(const json& envelope, int retry_attempt, const std::string& retry_reason) {
   json again = envelope;
   again["envelope_id"] = uuid_like();

@@ -157,6 +157,11 @@ nlohmann::json reaction_added_envelope(const std::string& channel, const std::st
 // slash_commands envelope (envelope_slash_commands.json) for "/incident <text>".
 nlohmann::json slash_command_envelope(const std::string& channel, const std::string& user, const std::string& text,
                                       const std::string& command = "/incident");
+// interactive envelope (envelope_interactive_block_actions_button.json) for `user` clicking the button `element` of
+// the bot's message `message` (a chat.postMessage body the fake received, with its "blocks") posted at `message_ts`
+// in `channel` (a C… channel or a D… direct message).
+nlohmann::json block_actions_envelope(const std::string& channel, const std::string& user, const nlohmann::json& message,
+                                      const std::string& message_ts, const nlohmann::json& element);
 // The same event delivered again, as Slack retries it: a new envelope_id, the same payload and event_id.
 nlohmann::json redelivery(const nlohmann::json& envelope, int retry_attempt = 1,
                           const std::string& retry_reason = "timeout");

@@ -126,14 +126,37 @@ std::string render_mentions(std::string_view text) {
   return core::render_mentions(text, [](std::string_view id) { return std::string{id}; });
 }
 
+std::string slash_command_of(const core::button& b) { return "/incident " + b.command; }
+
+namespace {
+
+// Adds "buttons":[{"label":…,"command":"/incident …"}] after the other fields, only when there are buttons: a
+// line without buttons reads exactly as before they existed. The command is what one would type (or send as a
+// message's text) to do the same as pressing the button.
+json with_buttons(json j, const std::vector<core::button>& buttons) {
+  if (buttons.empty()) return j;
+  json list = json::array();
+  for (const auto& b : buttons) list.push_back(json{{"label", b.label}, {"command", slash_command_of(b)}});
+  j["buttons"] = std::move(list);
+  return j;
+}
+
+}  // namespace
+
 std::string encode_action(const core::action& a) {
   json j = std::visit(
       overloaded{
-          [](const core::post_message& p) { return json{{"type", "post"}, {"channel", p.channel}, {"text", render_mentions(p.text)}}; },
-          [](const core::post_ephemeral& p) {
-            return json{{"type", "ephemeral"}, {"channel", p.channel}, {"user", p.user}, {"text", render_mentions(p.text)}};
+          [](const core::post_message& p) {
+            return with_buttons(json{{"type", "post"}, {"channel", p.channel}, {"text", render_mentions(p.text)}}, p.buttons);
           },
-          [](const core::direct_message& p) { return json{{"type", "dm"}, {"user", p.user}, {"text", render_mentions(p.text)}}; },
+          [](const core::post_ephemeral& p) {
+            return with_buttons(
+                json{{"type", "ephemeral"}, {"channel", p.channel}, {"user", p.user}, {"text", render_mentions(p.text)}},
+                p.buttons);
+          },
+          [](const core::direct_message& p) {
+            return with_buttons(json{{"type", "dm"}, {"user", p.user}, {"text", render_mentions(p.text)}}, p.buttons);
+          },
           [](const core::create_channel& p) { return json{{"type", "create_channel"}, {"name", p.name}}; },
           [](const core::invite_user& p) { return json{{"type", "invite"}, {"channel", p.channel}, {"user", p.user}}; },
           [](const core::publish_document& p) {

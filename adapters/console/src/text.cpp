@@ -4,6 +4,8 @@
 #include <map>
 #include <ostream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "console/console.hpp"
 #include "core/overloaded.hpp"
@@ -23,6 +25,14 @@ std::string indent(const std::string& text) {
     out += c;
     if (c == '\n') out += "    ";
   }
+  return out;
+}
+
+// A terminal has no buttons: each one becomes a hint of what to type, "  [I'll be commander: /incident role
+// commander me]", one line each.
+std::string button_hints(const std::vector<core::button>& buttons) {
+  std::string out;
+  for (const auto& b : buttons) out += "  [" + b.label + ": " + slash_command_of(b) + "]\n";
   return out;
 }
 
@@ -90,14 +100,17 @@ class text_console {
   void show(const core::action& a) {
     std::visit(overloaded{
                    [&](const core::post_message& p) {
-                     out_ << "#" << p.channel << "  kintsugi: " << indent(render_mentions(p.text)) << "\n";
+                     out_ << "#" << p.channel << "  kintsugi: " << indent(render_mentions(p.text)) << "\n"
+                          << button_hints(p.buttons);
                    },
                    [&](const core::post_ephemeral& p) {
                      out_ << "#" << p.channel << "  kintsugi (only @" << p.user << " sees this): "
-                          << indent(render_mentions(p.text)) << "\n";
+                          << indent(render_mentions(p.text)) << "\n"
+                          << button_hints(p.buttons);
                    },
                    [&](const core::direct_message& p) {
-                     out_ << "DM to @" << p.user << "  kintsugi: " << indent(render_mentions(p.text)) << "\n";
+                     out_ << "DM to @" << p.user << "  kintsugi: " << indent(render_mentions(p.text)) << "\n"
+                          << button_hints(p.buttons);
                    },
                    [&](const core::create_channel& p) { out_ << "— kintsugi created #" << p.name << "\n"; },
                    [&](const core::invite_user& p) {

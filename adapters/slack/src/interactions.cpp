@@ -111,6 +111,16 @@ bool is_word(std::string_view w) {
   return true;
 }
 
+// "command", or "command.<digits>" (the numbered buttons kintsugi posts).
+bool is_command_action(std::string_view rest) {
+  constexpr std::string_view word = "command";
+  if (!rest.starts_with(word)) return false;
+  rest.remove_prefix(word.size());
+  if (rest.empty()) return true;
+  if (rest.front() != '.' || rest.size() == 1) return false;
+  return rest.find_first_not_of("0123456789", 1) == std::string_view::npos;
+}
+
 interaction decode_interactive_unchecked(std::string_view payload, core::timestamp at) {
   interaction out;
   std::string text;
@@ -180,7 +190,7 @@ std::optional<std::string> command_for_action(std::string_view action_id, std::s
   if (!action_id.starts_with(action_prefix)) return std::nullopt;
   if (value.size() > 2000 || value.find_first_of("\r\n") != std::string_view::npos) return std::nullopt;
   std::string_view rest = action_id.substr(action_prefix.size());
-  if (rest == "command") {
+  if (is_command_action(rest)) {
     if (value.find_first_not_of(' ') == std::string_view::npos) return std::nullopt;
     return std::string(value);
   }

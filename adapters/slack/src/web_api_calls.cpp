@@ -1,6 +1,7 @@
 // The Slack codec, outbound: core actions to Web API calls, Markdown to mrkdwn, and message splitting.
 #include "slack/web_api_calls.hpp"
 
+#include <optional>
 #include <variant>
 
 #include "codec_detail.hpp"
@@ -40,13 +41,74 @@ api_call make_call(std::string method, json body) {
   return api_call{std::move(method), detail::dump(body), {}};
 }
 
-api_call post_call(std::string_view channel, std::string_view converted_text) {
-  return make_call("chat.postMessage", json{{"channel", channel}, {"text", converted_text}});
-}
-
 std::vector<std::string> chunks(std::string_view text, const outbound_context& ctx) {
   std::string converted = ctx.convert_markdown ? to_mrkdwn(text) : escape_text(text);
   return split_text(converted, ctx.max_text_bytes);
+}
+
+// ---- Block Kit (PROTOCOLS.md §5; docs.slack.dev/reference/block-kit) ----
+
+constexpr std::size_t max_section_chars = 3000;    // a section's text
+constexpr std::size_t max_label_chars = 75;        // a button's plain_text
+constexpr std::size_t max_value_chars = 2000;      // a button's value
+constexpr std::size_t max_actions_elements = 25;   // elements of one actions block
+
+// One button element, or nothing for a button Slack would refuse or kintsugi could not read back (no command,
+// a command too long for a value or spread over lines: command_for_action() takes neither).
+std::optional<json> button_element(const core::button& b, std::size_t number) {
+  if (b.command.find_first_not_of(' ') == std::string::npos || b.command.size() > max_value_chars ||
+      b.command.find_first_of("\r\n") != std::string::npos) {
+    return std::nullopt;
+  }
+  std::string label = b.label.empty() ? b.command : b.label;
+  if (utf8_length(label) > max_label_chars) label = label.substr(0, utf8_prefix(label, max_label_chars - 1)) + "…";
+  json element{{"type", "button"},
+               {"text", {{"type", "plain_text"}, {"text", std::move(label)}, {"emoji", true}}},
+               {"action_id", std::string(command_action_id) + "." + std::to_string(number)},
+               {"value", b.command}};
+  if (b.style == "primary" || b.style == "danger") element["style"] = b.style;
+  return element;
+}
+
+// The message's text as a mrkdwn section (when there is text), then the buttons in actions blocks of at most 25.
+json blocks_for(const std::string& converted_text, const std::vector<json>& elements) {
+  json blocks = json::array();
+  if (!converted_text.empty()) {
+    blocks.push_back(json{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", converted_text}}}});
+  }
+  for (std::size_t from = 0; from < elements.size(); from += max_actions_elements) {
+    json row = json::array();
+    for (std::size_t k = from; k < elements.size() && k < from + max_actions_elements; ++k) row.push_back(elements[k]);
+    blocks.push_back(json{{"type", "actions"}, {"elements", std::move(row)}});
+  }
+  return blocks;
+}
+
+// The bodies of the messages for one text, without "channel" (and "user"): {"text": piece} each, and on the last
+// one the blocks with the buttons (none when no button is usable). Once a message has blocks Slack shows them
+// instead of "text" (which stays as the notification's words), so the last piece must fit one section: a longer
+// tail is split into more messages first.
+std::vector<json> message_bodies(std::string_view text, const std::vector<core::button>& buttons,
+                                 const outbound_context& ctx) {
+  std::vector<json> elements;
+  for (const auto& b : buttons) {
+    if (auto element = button_element(b, elements.size() + 1)) elements.push_back(std::move(*element));
+  }
+  auto pieces = chunks(text, ctx);
+  if (!elements.empty() && utf8_length(pieces.back()) > max_section_chars) {
+    auto tail = split_text(pieces.back(), max_section_chars);  // bytes >= characters
+    pieces.pop_back();
+    for (auto& piece : tail) pieces.push_back(std::move(piece));
+  }
+  std::vector<json> bodies;
+  for (const auto& piece : pieces) bodies.push_back(json{{"text", piece}});
+  if (!elements.empty()) bodies.back()["blocks"] = blocks_for(pieces.back(), elements);
+  return bodies;
+}
+
+api_call post_call(std::string_view channel, json body) {
+  body["channel"] = channel;
+  return make_call("chat.postMessage", std::move(body));
 }
 
 // Slack channel names: lowercase letters, digits, '-' and '_', at most 80 characters.
@@ -76,9 +138,9 @@ std::string topic(std::string_view text) {
 }  // namespace
 
 std::vector<api_call> post_message_calls(std::string_view channel, std::string_view text,
-                                         const outbound_context& ctx) {
+                                         const std::vector<core::button>& buttons, const outbound_context& ctx) {
   std::vector<api_call> calls;
-  for (const auto& piece : chunks(text, ctx)) calls.push_back(post_call(channel, piece));
+  for (auto& body : message_bodies(text, buttons, ctx)) calls.push_back(post_call(channel, std::move(body)));
   return calls;
 }
 
@@ -87,25 +149,30 @@ api_call open_dm_call(std::string_view user) { return make_call("conversations.o
 std::vector<api_call> follow_up_calls(const api_call& done, const api_result& result) {
   std::vector<api_call> calls;
   if (!result.ok || result.channel_id.empty()) return calls;
-  for (const auto& piece : done.then_post) calls.push_back(post_call(result.channel_id, piece));
+  for (const auto& body : done.then_post) {
+    json j = detail::parse(body);
+    if (!j.is_object()) continue;  // only ever what to_calls() wrote
+    calls.push_back(post_call(result.channel_id, std::move(j)));
+  }
   return calls;
 }
 
 std::vector<api_call> to_calls(const core::action& a, const outbound_context& ctx) {
   return std::visit(
       core::overloaded{
-          [&](const core::post_message& m) { return post_message_calls(m.channel, m.text, ctx); },
+          [&](const core::post_message& m) { return post_message_calls(m.channel, m.text, m.buttons, ctx); },
           [&](const core::post_ephemeral& m) {
             std::vector<api_call> calls;
-            for (const auto& piece : chunks(m.text, ctx)) {
-              calls.push_back(make_call("chat.postEphemeral",
-                                        json{{"channel", m.channel}, {"user", m.user}, {"text", piece}}));
+            for (auto& body : message_bodies(m.text, m.buttons, ctx)) {
+              body["channel"] = m.channel;
+              body["user"] = m.user;
+              calls.push_back(make_call("chat.postEphemeral", std::move(body)));
             }
             return calls;
           },
           [&](const core::direct_message& m) {
             api_call open = open_dm_call(m.user);
-            open.then_post = chunks(m.text, ctx);
+            for (const auto& body : message_bodies(m.text, m.buttons, ctx)) open.then_post.push_back(detail::dump(body));
             return std::vector<api_call>{std::move(open)};
           },
           [&](const core::create_channel& c) {

@@ -48,7 +48,8 @@ void add(command_scope& s, const cmd::action_add& c) {
   s.say(reply);
   s.dm(a.owner, "Hi " + mention(a.owner) + ", you own action #" + std::to_string(a.id) + " from " + inc.key() + " (" +
                     inc.title + "): " + a.text + ". Due " + format_date(*a.due) + ". " + how_to_close(a) +
-                    " If it should be someone else's, `/incident action reassign " + std::to_string(a.id) + " @user`.");
+                    " If it should be someone else's, `/incident action reassign " + std::to_string(a.id) + " @user`.",
+       action_owner_buttons(a));
   if (auto hint = blame_hint(s.db, inc, a.text, "Action"); !hint.empty()) s.tell(hint);
 }
 
@@ -132,7 +133,8 @@ void change(command_scope& s, id_t id, const command& c) {
                    announce(s, *inc, "Action " + n + " now belongs to " + mention(v.user) + ": " + a.text + ".");
                    s.dm(v.user, "Hi " + mention(v.user) + ", action " + n + " from " + inc->key() + " (" + inc->title +
                                     ") is now yours: " + a.text + (a.due ? ". Due " + format_date(*a.due) : std::string{}) +
-                                    ". " + how_to_close(a));
+                                    ". " + how_to_close(a),
+                        action_owner_buttons(a));
                  },
                  [&](const cmd::action_held& v) {
                    if (a.status != action_status::done)

@@ -186,6 +186,23 @@ void command_scope::save(const incident& before, const incident& after) {
   if (inc && inc->id == after.id) inc = after;
 }
 
+std::vector<button> open_role_buttons(const incident& i) {
+  std::vector<button> out;
+  for (std::size_t r = 0; r < role_count; ++r) {
+    auto which = static_cast<role>(r);
+    if (!i.holder(which).empty()) continue;
+    const std::string role_name{name(which)};
+    out.push_back(button{"I'll be " + role_name, "role " + role_name + " me", which == role::commander ? "primary" : ""});
+  }
+  return out;
+}
+
+std::vector<button> action_owner_buttons(const action_item& a) {
+  if (a.status != action_status::open) return {};
+  const std::string n = std::to_string(a.id);
+  return {button{"Mark done", "action done " + n, "primary"}, button{"Snooze 1 day", "action snooze " + n + " 1d", ""}};
+}
+
 std::string topic_of(const incident& i) {
   std::string t = (i.open() ? "🚨 " : "✅ ") + i.key() + " " + std::string{name(i.level)} + " · " +
                   std::string{name(i.status)};

@@ -2,6 +2,7 @@
 // Internals shared by the engine's source files.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/command.hpp"
 #include "core/engine.hpp"
@@ -26,18 +27,32 @@ struct command_scope {
   date today() const { return local_date_of(ev.at, tz); }
 
   // Seen only by the person who typed the command.
-  void tell(std::string text) { out.push_back(post_ephemeral{ev.channel, ev.user, std::move(text)}); }
+  void tell(std::string text, std::vector<button> buttons = {}) {
+    out.push_back(post_ephemeral{ev.channel, ev.user, std::move(text), std::move(buttons)});
+  }
   // Seen by the whole channel the command ran in.
-  void say(std::string text) { out.push_back(post_message{ev.channel, std::move(text)}); }
+  void say(std::string text, std::vector<button> buttons = {}) {
+    out.push_back(post_message{ev.channel, std::move(text), std::move(buttons)});
+  }
   // Posted in a given channel.
-  void post(const std::string& channel, std::string text) { out.push_back(post_message{channel, std::move(text)}); }
-  void dm(const std::string& user, std::string text) { out.push_back(direct_message{user, std::move(text)}); }
+  void post(const std::string& channel, std::string text, std::vector<button> buttons = {}) {
+    out.push_back(post_message{channel, std::move(text), std::move(buttons)});
+  }
+  void dm(const std::string& user, std::string text, std::vector<button> buttons = {}) {
+    out.push_back(direct_message{user, std::move(text), std::move(buttons)});
+  }
 
   // Adds a bot-written entry to the incident's timeline.
   void record(const incident& i, entry_kind kind, std::string text, bool key = false, std::optional<timestamp> at = {});
   // Saves the incident and refreshes the channel topic when what it shows changed.
   void save(const incident& before, const incident& after);
 };
+
+// Buttons that stand for commands a person would otherwise type (see core::button).
+// One "I'll be <role>" button per role nobody holds yet, in role order.
+std::vector<button> open_role_buttons(const incident& i);
+// For the owner of an open action item: mark it done, or snooze it a day.
+std::vector<button> action_owner_buttons(const action_item& a);
 
 std::string topic_of(const incident& i);
 std::string roles_line(const incident& i);

@@ -83,7 +83,8 @@ void start(command_scope& s, const cmd::start& c) {
     s.say("🚨 " + i.key() + " declared by " + mention(i.declared_by) + ": *" + i.title + "* (" +
           std::string{name(i.level)} + "). Join " + channel_ref(channel) + " to help.");
   }
-  s.post(channel, welcome(i, opt) + (c.level ? "" : "\nSeverity defaults to sev3; change it with `/incident sev <level>`."));
+  s.post(channel, welcome(i, opt) + (c.level ? "" : "\nSeverity defaults to sev3; change it with `/incident sev <level>`."),
+         open_role_buttons(i));
   s.out.push_back(set_topic{channel, topic_of(i)});
   for (auto& a : incident_changed(s.db, opt, nullptr, i, s.ev.at)) s.out.push_back(std::move(a));
   s.inc = i;
@@ -132,7 +133,7 @@ void take_role(command_scope& s, const cmd::take_role& c) {
     if (after.holder(which).empty()) open += (open.empty() ? "" : ", ") + std::string{name(which)};
   }
   if (!open.empty()) reply += " Still open: " + open + ".";
-  s.say(reply);
+  s.say(reply, open_role_buttons(after));
 }
 
 void set_status(command_scope& s, const cmd::set_status& c) {
@@ -237,7 +238,7 @@ void resolve(command_scope& s, const cmd::resolve& c) {
   }
   reply += "\nWhen you're ready: `/incident review <YYYY-MM-DD HH:MM>` to schedule the review, `/incident postmortem` "
            "to write the document.";
-  s.say(reply);
+  s.say(reply, {button{"Write the postmortem", "postmortem", ""}});
   if (after.origin_channel != after.channel && !after.origin_channel.empty())
     s.post(after.origin_channel, "✅ " + after.key() + " (" + after.title + ") is resolved.");
 }
@@ -293,7 +294,8 @@ void run_incident_command(command_scope& s, const command& c) {
                  [&](const cmd::take_role& v) { take_role(s, v); },
                  [&](const cmd::list_roles&) {
                    s.say(s.inc->key() + " roles — " + roles_line(*s.inc) +
-                         "\nTake one with `/incident role <commander|scribe|facilitator> [@user|me]`.");
+                             "\nTake one with `/incident role <commander|scribe|facilitator> [@user|me]`.",
+                         open_role_buttons(*s.inc));
                  },
                  [&](const cmd::set_status& v) {
                    if (v.status == incident_status::resolved) return resolve(s, cmd::resolve{});

@@ -400,6 +400,20 @@ TEST_SUITE("console encode") {
     CHECK(console::encode_action(core::set_topic{"inc-db", "INC-1 sev1"}) == R"({"type":"topic","channel":"inc-db","text":"INC-1 sev1"})");
   }
 
+  TEST_CASE("buttons are added after the other fields, only when there are some") {
+    const std::vector<core::button> two{{"I'll be commander", "role commander me", "primary"}, {"Mark done", "action done 3", ""}};
+    CHECK(console::encode_action(core::post_message{"inc-db", "hello", two}) ==
+          R"({"type":"post","channel":"inc-db","text":"hello","buttons":[{"label":"I'll be commander","command":"/incident role commander me"},{"label":"Mark done","command":"/incident action done 3"}]})");
+    CHECK(console::encode_action(core::post_ephemeral{"inc-db", "bob", "only you", {two[1]}}) ==
+          R"({"type":"ephemeral","channel":"inc-db","user":"bob","text":"only you","buttons":[{"label":"Mark done","command":"/incident action done 3"}]})");
+    CHECK(console::encode_action(core::direct_message{"carol", "your action", {two[1]}}) ==
+          R"({"type":"dm","user":"carol","text":"your action","buttons":[{"label":"Mark done","command":"/incident action done 3"}]})");
+    // No buttons, no field: the lines are what they were before buttons existed.
+    CHECK(console::encode_action(core::post_message{"inc-db", "hello", {}}) == R"({"type":"post","channel":"inc-db","text":"hello"})");
+    CHECK(console::encode_action(core::direct_message{"carol", "x", {}}) == R"({"type":"dm","user":"carol","text":"x"})");
+    CHECK(console::slash_command_of(two[0]) == "/incident role commander me");
+  }
+
   TEST_CASE("texts are escaped as JSON and stay on one line") {
     auto line = console::encode_action(core::post_message{"c", "line one\nline \"two\"\t\\ 🚨"});
     CHECK(line.find('\n') == std::string::npos);
@@ -542,6 +556,25 @@ TEST_SUITE("console run_jsonl") {
     CHECK(entry->author == "carol");
   }
 
+  TEST_CASE("buttons come out with their commands; sending a button's command does what it says") {
+    jsonl_bot bot;
+    auto out = bot.run(msg("c1", "alice", "inc-db", "/incident start DB down sev1", "2026-11-20T10:00:00Z"));
+    REQUIRE(out.size() == 2);
+    REQUIRE(out[0]["type"] == "post");
+    CHECK(out[0]["buttons"] == json::parse(R"([{"label":"I'll be commander","command":"/incident role commander me"},
+                                               {"label":"I'll be scribe","command":"/incident role scribe me"},
+                                               {"label":"I'll be facilitator","command":"/incident role facilitator me"}])"));
+    CHECK_FALSE(out[1].contains("buttons"));  // the topic
+
+    // bob presses "I'll be scribe": the console's equivalent is sending the command as bob.
+    out = bot.run(msg("c2", "bob", "inc-db", out[0]["buttons"][1]["command"].get<std::string>(), "2026-11-20T10:01:00Z"));
+    REQUIRE_FALSE(out.empty());
+    CHECK(contains(out[0], "text", "@bob took the scribe role"));
+    CHECK(out[0]["buttons"] == json::parse(R"([{"label":"I'll be commander","command":"/incident role commander me"},
+                                               {"label":"I'll be facilitator","command":"/incident role facilitator me"}])"));
+    CHECK(bot.db.incident_in_channel("inc-db")->holder(core::role::scribe) == "bob");
+  }
+
   TEST_CASE("a first line without a time is an error and the next timed line works") {
     jsonl_bot bot;
     auto out = bot.run(msg("c1", "alice", "inc-db", "/incident start DB down") +
@@ -637,5 +670,24 @@ TEST_SUITE("console run_jsonl") {
     for (const auto& e : bot.db.timeline(inc->id))
       if (e.kind == core::entry_kind::message) ++messages;
     CHECK(messages == 1500);
+  }
+}
+
+TEST_SUITE("console run_text") {
+  TEST_CASE("buttons show as hints of what to type") {
+    kintsugi::storage::sqlite_store db{":memory:"};
+    core::engine engine{db, core::engine_options{}};
+    core::dispatcher dispatcher{db, engine};
+    console::options opt;
+    opt.user = "alice";
+    opt.channel = "inc-db";
+    std::istringstream in{"/incident start DB down sev1\n"};
+    std::ostringstream out;
+    CHECK(console::run_text(in, out, db, dispatcher, opt) == 0);
+    const std::string text = out.str();
+    INFO(text);
+    CHECK(text.find("\n  [I'll be commander: /incident role commander me]\n"
+                    "  [I'll be scribe: /incident role scribe me]\n"
+                    "  [I'll be facilitator: /incident role facilitator me]\n") != std::string::npos);
   }
 }

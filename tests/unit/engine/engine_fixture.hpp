@@ -161,6 +161,19 @@ inline std::string show(const action& a) {
   return std::visit(visitor{}, a);
 }
 
+// The buttons an action offers (none for actions that cannot have any), one "label -> command" line each,
+// with " (style)" when styled.
+inline std::string show_buttons(const action& a) {
+  const std::vector<button>* buttons = nullptr;
+  if (const auto* p = std::get_if<post_message>(&a)) buttons = &p->buttons;
+  if (const auto* p = std::get_if<post_ephemeral>(&a)) buttons = &p->buttons;
+  if (const auto* p = std::get_if<direct_message>(&a)) buttons = &p->buttons;
+  std::string out;
+  if (buttons == nullptr) return out;
+  for (const auto& b : *buttons) out += b.label + " -> " + b.command + (b.style.empty() ? "" : " (" + b.style + ")") + "\n";
+  return out;
+}
+
 inline std::string show(const actions& all) {
   std::string out;
   for (const auto& a : all) out += show(a) + "\n";

@@ -43,7 +43,8 @@ TEST_SUITE("slack web api calls") {
     REQUIRE(calls.size() == 1);
     CHECK(calls[0].method == "conversations.open");
     CHECK(body(calls[0]) == json{{"users", "U2"}});
-    CHECK(calls[0].then_post == std::vector<std::string>{"Action 7 is due"});
+    REQUIRE(calls[0].then_post.size() == 1);
+    CHECK(json::parse(calls[0].then_post[0]) == json{{"text", "Action 7 is due"}});
 
     auto opened = slack::decode_api_response(
         "conversations.open", 200, R"({"ok":true,"no_op":true,"already_open":true,"channel":{"id":"D069C7QFK"}})");

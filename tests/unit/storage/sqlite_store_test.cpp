@@ -695,6 +695,87 @@ TEST_CASE("sqlite_store: text that is not valid UTF-8 is queued with a replaceme
   });
 }
 
+TEST_CASE("sqlite_store: the outbox round-trips the buttons of posts, ephemerals and direct messages") {
+  on_both([](sqlite_store& s) {
+    const std::vector<core::button> roles{{"I'll be commander", "role commander me", "primary"},
+                                          {"I'll be scribe", "role scribe me", ""}};
+    const std::vector<core::button> owner{{"Mark done", "action done 3", "primary"},
+                                          {"Snooze " + tricky, "action snooze 3 1d", "danger"}};
+    s.enqueue(core::post_message{"C-1", "Who takes the roles?", roles}, at(0));
+    s.enqueue(core::post_ephemeral{"C-1", "U-alice", "Only for you", {{"Write the postmortem", "postmortem", ""}}}, at(1));
+    s.enqueue(core::direct_message{"U-bob", "You own action #3", owner}, at(2));
+    s.enqueue(core::post_message{"C-1", "no buttons"}, at(3));
+
+    const auto items = s.pending(10);
+    REQUIRE(items.size() == 4);
+    const auto& post = std::get<core::post_message>(items[0].what);
+    CHECK(post.text == "Who takes the roles?");
+    CHECK(post.buttons == roles);
+    const auto& ephemeral = std::get<core::post_ephemeral>(items[1].what);
+    CHECK(ephemeral.user == "U-alice");
+    CHECK(ephemeral.buttons == std::vector<core::button>{{"Write the postmortem", "postmortem", ""}});
+    const auto& dm = std::get<core::direct_message>(items[2].what);
+    CHECK(dm.user == "U-bob");
+    CHECK(dm.buttons == owner);
+    CHECK(std::get<core::post_message>(items[3].what).buttons.empty());
+  });
+}
+
+TEST_CASE("sqlite_store: outbox rows without buttons are written as before and still load") {
+  const kintsugi::test::temp_dir dir;
+  const std::string path = dir.file("kintsugi.db");
+  {
+    sqlite_store s{path};
+    s.enqueue(core::direct_message{"U-bob", "plain"}, at(0));
+    s.enqueue(core::direct_message{"U-bob", "with", {{"Mark done", "action done 1", ""}}}, at(1));
+  }
+  std::vector<std::string> rows;
+  {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+    SQLite::Statement q(raw, "SELECT action FROM outbox ORDER BY id");
+    while (q.executeStep()) rows.push_back(q.getColumn(0).getString());
+    // A row as a build before buttons wrote it.
+    raw.exec(R"(INSERT INTO outbox (action, queued_at) SELECT '{"type":"post_ephemeral","channel":"C","user":"U","text":"old"}', queued_at FROM outbox LIMIT 1)");
+  }
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0] == R"({"text":"plain","type":"direct_message","user":"U-bob"})");
+  CHECK(rows[1] == R"({"buttons":[{"command":"action done 1","label":"Mark done"}],"text":"with","type":"direct_message","user":"U-bob"})");
+
+  sqlite_store s{path};
+  const auto items = s.pending(10);
+  REQUIRE(items.size() == 3);
+  const auto& old = std::get<core::post_ephemeral>(items[2].what);
+  CHECK(old.text == "old");
+  CHECK(old.buttons.empty());
+}
+
+TEST_CASE("sqlite_store: malformed buttons in the outbox are a store_error") {
+  const kintsugi::test::temp_dir dir;
+  const std::string path = dir.file("kintsugi.db");
+  { sqlite_store s{path}; s.enqueue(core::post_message{"C", "x"}, at(0)); }
+  const auto set = [&path](const std::string& action) {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+    SQLite::Statement q(raw, "UPDATE outbox SET action = ?");
+    q.bind(1, action);
+    q.exec();
+  };
+  SUBCASE("not an array") {
+    set(R"({"type":"post_message","channel":"C","text":"x","buttons":{}})");
+    sqlite_store s{path};
+    CHECK(store_error_of([&] { s.pending(10); }).find("buttons") != std::string::npos);
+  }
+  SUBCASE("a button without a command") {
+    set(R"({"type":"post_message","channel":"C","text":"x","buttons":[{"label":"Go"}]})");
+    sqlite_store s{path};
+    CHECK(store_error_of([&] { s.pending(10); }).find("command") != std::string::npos);
+  }
+  SUBCASE("a style that is not a string") {
+    set(R"({"type":"post_message","channel":"C","text":"x","buttons":[{"label":"Go","command":"help","style":1}]})");
+    sqlite_store s{path};
+    CHECK(store_error_of([&] { s.pending(10); }).find("style") != std::string::npos);
+  }
+}
+
 TEST_CASE("sqlite_store: pending is oldest first and unsent only; mark_sent and failed attempts") {
   on_both([](sqlite_store& s) {
     const auto a = s.enqueue(core::post_message{"C", "a"}, at(0));

@@ -36,8 +36,12 @@ struct decode_result {
 decode_result decode_line(std::string_view line, std::optional<core::timestamp>& last_time,
                           std::string_view default_channel);
 
-// One action as a JSON line (no newline): {"type":"post","channel":…,"text":…} and so on.
+// One action as a JSON line (no newline): {"type":"post","channel":…,"text":…} and so on. Posts, ephemerals and
+// DMs that offer buttons end with "buttons":[{"label":…,"command":"/incident …"}]; without buttons there is no
+// such field.
 std::string encode_action(const core::action& a);
+// What a person types to do what the button does: "/incident role commander me".
+std::string slash_command_of(const core::button& b);
 std::string encode_error(std::size_t line, std::string_view message);
 
 // Writes a published document into `dir` (created if missing) atomically; returns the path, or an error text

@@ -133,9 +133,12 @@ slash_command decode_slash_command(std::string_view body, core::timestamp at, st
 
 // Buttons and menus that kintsugi posts carry action ids of the form "kintsugi.<word>[.<word>…]"; a
 // click becomes the command "<words> <value>": action_id "kintsugi.action.done" with value "7" is
-// "action done 7", "kintsugi.role" with "commander me" is "role commander me". "kintsugi.command" takes
-// the whole command from the value. Words are [a-z0-9_-]; anything else is not a kintsugi action.
+// "action done 7", "kintsugi.role" with "commander me" is "role commander me". "kintsugi.command" and
+// "kintsugi.command.<n>" (n digits: Slack wants action ids unique within a message, so the buttons kintsugi
+// posts are numbered) take the whole command from the value. Words are [a-z0-9_-]; anything else is not a
+// kintsugi action.
 inline constexpr std::string_view action_prefix = "kintsugi.";
+inline constexpr std::string_view command_action_id = "kintsugi.command";
 // The command text for an action, or nullopt when the action is not one of kintsugi's.
 std::optional<std::string> command_for_action(std::string_view action_id, std::string_view value);
 

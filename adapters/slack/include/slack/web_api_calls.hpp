@@ -19,8 +19,9 @@ namespace kintsugi::slack {
 struct api_call {
   std::string method;     // "chat.postMessage"
   std::string json_body;  // POST with Content-type: application/json; charset=utf-8
-  // Set on the conversations.open of a direct message: once it succeeds, post these (already converted
-  // and split) texts to the channel it opened; follow_up_calls() builds those calls.
+  // Set on the conversations.open of a direct message: once it succeeds, post these chat.postMessage bodies
+  // (JSON objects with the converted and split text, and blocks for buttons, but no "channel") to the channel
+  // it opened; follow_up_calls() builds those calls.
   std::vector<std::string> then_post;
 
   bool operator==(const api_call&) const = default;
@@ -37,14 +38,21 @@ struct outbound_context {
 //   post_message     -> chat.postMessage {channel, text} (one per chunk)
 //   post_ephemeral   -> chat.postEphemeral {channel, user, text} (one per chunk)
 //   direct_message   -> conversations.open {users} with then_post = the chunks (see follow_up_calls)
+//   Buttons of these three go on the last chunk as "blocks": a mrkdwn section with that chunk's text (Slack
+//   shows blocks instead of "text", which stays as the notification's words; a tail longer than a section's
+//   3,000 characters is split into more messages first), then an "actions" block of buttons with action_id
+//   "kintsugi.command.<n>" (n = 1, 2, … unique in the message), value = the command, style when set; labels
+//   are cut to 75 characters; a button whose command is empty, over 2,000 characters or on several lines is
+//   left out.
 //   create_channel   -> conversations.create {name} (lowercased; characters Slack refuses become '-'; ≤ 80)
 //   invite_user      -> conversations.invite {channel, users}
 //   set_topic        -> conversations.setTopic {channel, topic} (≤ 250 characters, cut at a word with "…")
 //   publish_document -> nothing: the engine also posts the text; a later version may upload the file
 std::vector<api_call> to_calls(const core::action& a, const outbound_context& ctx = {});
 
-// chat.postMessage calls for `text` in `channel` (converted and split as to_calls does).
+// chat.postMessage calls for `text` in `channel`, with `buttons` (converted and split as to_calls does).
 std::vector<api_call> post_message_calls(std::string_view channel, std::string_view text,
+                                         const std::vector<core::button>& buttons = {},
                                          const outbound_context& ctx = {});
 // The first step of a direct message, for adapters that cache DM channels: conversations.open {users}.
 api_call open_dm_call(std::string_view user);

@@ -82,9 +82,22 @@ using event = std::variant<message_posted, message_edited, message_deleted, reac
 std::string idempotency_key(const event& e);
 timestamp time_of(const event& e);
 
+// A button offered with a message. Pressing it is the same as the person who pressed it typing
+// "/incident <command>" in the channel that shows the message (for a direct message: the DM channel), so
+// every command a button carries must also work there. Platforms without buttons show the text alone,
+// which therefore always says how to do the same by typing.
+struct button {
+  std::string label;    // "I'll be commander": short, it is all the person reads
+  std::string command;  // the /incident command without "/incident ": "role commander me"
+  std::string style;    // "" (plain), "primary" or "danger"
+
+  bool operator==(const button&) const = default;
+};
+
 struct post_message {
   std::string channel;
   std::string text;
+  std::vector<button> buttons{};
 };
 
 // Seen only by `user` (errors, help).
@@ -92,11 +105,13 @@ struct post_ephemeral {
   std::string channel;
   std::string user;
   std::string text;
+  std::vector<button> buttons{};
 };
 
 struct direct_message {
   std::string user;
   std::string text;
+  std::vector<button> buttons{};
 };
 
 struct create_channel {
