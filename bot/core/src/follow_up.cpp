@@ -130,9 +130,10 @@ struct firing {
     if (!which || !i || !i->open() || !i->holder(*which).empty()) return reschedule(r, std::nullopt);
     r.count += 1;
     const std::string role_name = role_title(*which);
-    out.push_back(post_message{i->channel, "👋 " + i->key() + " still needs a " + role_name + ": someone who " +
-                                               std::string{describe(*which)} + ". `/incident role " + role_name +
-                                               " me` takes it."});
+    out.push_back(post_message{i->channel,
+                               "👋 " + i->key() + " still needs a " + role_name + ": someone who " +
+                                   std::string{describe(*which)} + ". `/incident role " + role_name + " me` takes it.",
+                               {button{"I'll be " + role_name, "role " + role_name + " me", "primary"}}});
     system_entry(db, i->id, now,
                  "Asked for a " + role_name + " (" + std::to_string(r.count) + " of " + std::to_string(p.role_max_asks) + ")");
     reschedule(r, next_role_ask(*which, r.since, r.count, p));
@@ -149,7 +150,8 @@ struct firing {
           commander, "⏰ " + i->key() + " (" + i->title + ", " + std::string{name(i->level)} + "): no update for " +
                          minutes_text(now - r.since) + ". A line with `/incident update <what we know now>` in " +
                          channel_ref(i->channel) + " keeps everyone in step. Busy? `/incident nudge snooze 30m " +
-                         i->key() + "` or `/incident nudge stop " + i->key() + "`."});
+                         i->key() + "` or `/incident nudge stop " + i->key() + "`.",
+          {button{"Snooze 30 min", "nudge snooze 30m " + i->key(), ""}, button{"Stop nudges", "nudge stop " + i->key(), ""}}});
       system_entry(db, i->id, now, "Nudged " + mention(commander) + " for a status update (" + minutes_text(now - r.since) +
                                        " since the last)");
     }
@@ -192,7 +194,9 @@ struct firing {
       entry = "Reminded " + mention(a->owner) + " about overdue action #" + n + " (" + ordinal(r.count) + " overdue reminder)";
     }
     text += " `/incident action done " + n + "` when it's done.";
-    out.push_back(direct_message{a->owner, std::move(text)});
+    out.push_back(direct_message{a->owner, std::move(text),
+                                 {button{"Mark done", "action done " + n, "primary"},
+                                  button{"Snooze 1 week", "action snooze " + n + " 1w", ""}}});
     system_entry(db, i->id, now, entry);
     if (days_left < 0 && r.count == p.escalate_after) {
       const std::string& commander = i->holder(role::commander);
@@ -220,7 +224,10 @@ struct firing {
     out.push_back(direct_message{
         a->owner, "🔍 A while ago you closed action #" + n + " from " + i->key() + " (" + i->title + "): " + a->text +
                       ". Did the fix hold? `/incident action held " + n + " yes`, `… " + n +
-                      " no` (it regressed; the item reopens) or `… " + n + " not-sure`."});
+                      " no` (it regressed; the item reopens) or `… " + n + " not-sure`.",
+        {button{"Yes, it held", "action held " + n + " yes", "primary"},
+         button{"No, it regressed", "action held " + n + " no", "danger"},
+         button{"Not sure", "action held " + n + " not-sure", ""}}});
     system_entry(db, i->id, now, "Asked " + mention(a->owner) + " whether the fix of action #" + n + " held");
   }
 

@@ -305,4 +305,30 @@ TEST_CASE("reminders off in the policy: nothing is scheduled or said") {
   CHECK_FALSE(b.db.next_reminder_due().has_value());
 }
 
+
+TEST_CASE("reminders offer buttons where a click does the job") {
+  bot b;
+  b.start_db();
+  b.cmd("alice", "inc-db", "role commander me", t(1));
+  b.cmd("alice", "inc-db", "action add Fix the alert @bob due:2026-11-24", t(2));
+  auto asks = of_kind<post_message>(b.send(clock_tick{t(15)}));
+  REQUIRE_FALSE(asks.empty());
+  CHECK(asks[0].buttons == std::vector<button>{button{"I'll be scribe", "role scribe me", "primary"}});
+  auto nudges = of_kind<direct_message>(b.send(clock_tick{t(60)}));
+  REQUIRE(nudges.size() == 1);
+  CHECK(nudges[0].buttons.size() == 2);
+  CHECK(nudges[0].buttons[1].command == "nudge stop INC-1");
+  auto reminders = of_kind<direct_message>(b.send(clock_tick{day(24, 9)}));
+  bool found = false;
+  for (const auto& d : reminders)
+    if (d.user == "bob") {
+      found = true;
+      CHECK(d.buttons.front() == button{"Mark done", "action done 1", "primary"});
+    }
+  CHECK(found);
+  // Pressing "Stop nudges" in the DM is the command it names, from the DM channel.
+  b.cmd("alice", "D-alice", nudges[0].buttons[1].command, t(61));
+  CHECK_FALSE(b.inc().nudges);
+}
+
 }  // TEST_SUITE
