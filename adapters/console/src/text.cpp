@@ -41,6 +41,7 @@ constexpr const char* console_help =
     "  :user NAME        speak as NAME            :channel NAME   move to channel NAME\n"
     "  :edit N TEXT      edit your message [N]    :delete N       delete message [N]\n"
     "  :pin N            📌 mark [N] a key event   :tz ZONE        your time zone (e.g. Europe/Berlin)\n"
+    "  :wait DURATION    move the clock on (30m, 2h, 3d): reminders that come due show up\n"
     "  :help             this text                :quit           leave (Ctrl-D works too)";
 
 class text_console {
@@ -63,8 +64,9 @@ class text_console {
     std::string text = raw;
     if (!text.empty() && text.back() == '\r') text.pop_back();
     if (text.find_first_not_of(" \t") == std::string::npos) return true;
+    tick();  // whatever came due while the terminal sat idle
     if (text.front() == ':') return console_command(text);
-    auto now = wall_clock();
+    auto now = clock();
     std::string id = session_ + "-" + std::to_string(++lines_);
     if (text.starts_with("/")) {
       auto space = text.find(' ');
@@ -85,6 +87,11 @@ class text_console {
   void prompt() { out_ << "@" << user_ << " #" << channel_ << " > " << std::flush; }
 
  private:
+  // The console's clock: the wall clock, moved on by :wait.
+  core::timestamp clock() const { return wall_clock() + skew_; }
+
+  void tick() { handle(core::clock_tick{clock()}); }
+
   void handle(core::event e) {
     std::vector<core::event> batch{std::move(e)};
     auto outcomes = d_.process(batch);
@@ -93,7 +100,7 @@ class text_console {
   }
 
   void deliver() {
-    d_.deliver([this](const core::action& a) { show(a); return true; }, wall_clock());
+    d_.deliver([this](const core::action& a) { show(a); return true; }, clock());
     out_.flush();
   }
 
@@ -150,8 +157,19 @@ class text_console {
     std::getline(words, rest);
     if (auto p = rest.find_first_not_of(' '); p != std::string::npos) rest = rest.substr(p);
     else rest.clear();
-    auto now = wall_clock();
+    auto now = clock();
     if (cmd == "quit" || cmd == "q" || cmd == "exit") return false;
+    if (cmd == "wait") {
+      auto by = core::parse_duration(arg);
+      if (!by) {
+        out_ << "  How long? Like :wait 30m, :wait 2h or :wait 3d.\n";
+        return true;
+      }
+      skew_ += *by;
+      out_ << "  ⏩ " << core::format_duration(*by) << " later: " << core::format_minute(clock()) << " UTC\n";
+      tick();
+      return true;
+    }
     if (cmd == "user" && !arg.empty()) {
       user_ = arg[0] == '@' ? arg.substr(1) : arg;
       out_ << "  You are now @" << user_ << ".\n";
@@ -191,6 +209,7 @@ class text_console {
   std::string channel_;
   std::string session_;
   std::string document_dir_;
+  core::duration skew_{};
   int lines_ = 0;     // every line sent: part of each event's unique id
   int messages_ = 0;  // chat messages only: the numbers :edit, :delete and :pin take
   std::map<int, std::string> numbered_;

@@ -120,7 +120,7 @@ actions engine::on_tick(const clock_tick& t) { return detail::fire_due(store_, o
 actions engine::on_command(const command_invoked& c) {
   parse_context ctx{c.user, c.at, {}};
   if (auto u = store_.find_user(c.user)) ctx.tz = u->tz;
-  detail::command_scope s{store_, options_, c, store_.incident_in_channel(c.channel), {}, ctx.tz};
+  detail::command_scope s{store_, options_, c, store_.incident_in_channel(c.channel), {}, ctx.tz, {}};
   auto parsed = parse_command(c.text, ctx);
   if (!parsed.ok()) {
     std::string text = parsed.error ? parsed.error->message : "I could not read that command.";
@@ -160,6 +160,7 @@ actions engine::on_command(const command_invoked& c) {
                  [&](const cmd::stats&) { detail::run_report_command(s, cmd); },
              },
              cmd);
+  for (auto& a : s.later) s.out.push_back(std::move(a));
   // The topic follows what was said about the change.
   std::stable_partition(s.out.begin(), s.out.end(), [](const action& a) { return !std::holds_alternative<set_topic>(a); });
   return std::move(s.out);
@@ -182,7 +183,7 @@ void command_scope::save(const incident& before, const incident& after) {
   db.update_incident(after);
   auto topic = topic_of(after);
   if (topic != topic_of(before)) out.push_back(set_topic{after.channel, std::move(topic)});
-  for (auto& a : incident_changed(db, options, &before, after, ev.at)) out.push_back(std::move(a));
+  for (auto& a : incident_changed(db, options, &before, after, ev.at)) later.push_back(std::move(a));
   if (inc && inc->id == after.id) inc = after;
 }
 

@@ -23,6 +23,7 @@ struct command_scope {
   std::optional<incident> inc;  // the channel's incident
   actions out;
   std::string tz;  // the person's time zone (empty: UTC): "today" is their day
+  actions later;   // follow-ups (the review ask at resolve) that read best after the command's own replies
 
   date today() const { return local_date_of(ev.at, tz); }
 

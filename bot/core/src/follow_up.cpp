@@ -163,8 +163,9 @@ struct firing {
     db.cancel_reminder(r.kind, r.subject, r.detail);
     if (!i || i->open() || i->review_at) return;
     const std::string who = review_owner(*i);
-    out.push_back(direct_message{who, "📅 The review of " + i->key() + " (" + i->title + ") isn't scheduled yet, and "
-                                      "today is the day it was due by. `/incident review <YYYY-MM-DD HH:MM>` in " +
+    const date deadline = local_date_of(r.due, zone_of(db, p, who));
+    out.push_back(direct_message{who, "📅 The review of " + i->key() + " (" + i->title + ") isn't scheduled yet; it was "
+                                      "meant to happen by " + format_date(deadline) + ". `/incident review <YYYY-MM-DD HH:MM>` in " +
                                       channel_ref(i->channel) + " sets it; even a short review helps."});
     system_entry(db, i->id, now, "Reminded " + mention(who) + " that the review is not scheduled yet");
   }
@@ -222,7 +223,8 @@ struct firing {
     if (!i) return;
     const std::string n = std::to_string(a->id);
     out.push_back(direct_message{
-        a->owner, "🔍 A while ago you closed action #" + n + " from " + i->key() + " (" + i->title + "): " + a->text +
+        a->owner, "🔍 On " + format_date(local_date_of(a->closed_at.value_or(now), zone_of(db, p, a->owner))) +
+                      " you closed action #" + n + " from " + i->key() + " (" + i->title + "): " + a->text +
                       ". Did the fix hold? `/incident action held " + n + " yes`, `… " + n +
                       " no` (it regressed; the item reopens) or `… " + n + " not-sure`.",
         {button{"Yes, it held", "action held " + n + " yes", "primary"},
