@@ -265,7 +265,8 @@ asio::awaitable<void> adapter::learn_users(std::vector<std::string> ids) {
 // After every (re)connect: what was said in open incident channels while the bot was away, each message once.
 asio::awaitable<void> adapter::backfill() {
   using channel_since = std::vector<std::pair<std::string, std::string>>;
-  auto channels = co_await host_.run<channel_since>([](core::store& s) {
+  // (a named std::function: GCC 12 miscompiles a lambda temporary passed inside co_await)
+  std::function<channel_since(core::store&)> since = [](core::store& s) {
     channel_since out;
     for (const auto& inc : s.open_incidents()) {
       core::timestamp last = inc.declared_at;
@@ -277,7 +278,8 @@ asio::awaitable<void> adapter::backfill() {
       out.emplace_back(inc.channel, format_ts(last));
     }
     return out;
-  });
+  };
+  auto channels = co_await host_.run<channel_since>(std::move(since));
   for (const auto& [channel, oldest] : channels) {
     std::vector<std::vector<core::event>> pages;  // newest page first
     std::string cursor;
@@ -310,7 +312,8 @@ asio::awaitable<void> adapter::sender_loop() {
   net::backoff delay{net::backoff_config{std::chrono::milliseconds{500}, std::chrono::seconds{30}, net::jitter::equal}};
   std::minstd_rand random{std::random_device{}()};
   while (!stopping_) {
-    auto items = co_await host_.run<std::vector<core::outbox_item>>([](core::store& s) { return s.pending(100); });
+    std::function<std::vector<core::outbox_item>(core::store&)> pending = [](core::store& s) { return s.pending(100); };
+    auto items = co_await host_.run<std::vector<core::outbox_item>>(std::move(pending));
     if (items.empty()) {
       if (!wake_requested_) {
         wake_.expires_after(std::chrono::seconds{30});
