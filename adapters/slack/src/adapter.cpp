@@ -101,8 +101,27 @@ void adapter::wake_sender() {
 asio::awaitable<std::string> adapter::run() {
   const bool identified = co_await identify();
   if (identified) co_await (socket_loop() || sender_loop());
-  co_return stop_reason_.empty() ? std::string{"stopped"} : stop_reason_;
+  co_return finish_reason();
 }
+
+asio::awaitable<std::string> adapter::run_sender_only(std::function<void(const context&)> identified) {
+  const bool known = co_await identify();
+  if (known) {
+    if (identified) identified(ctx_);
+    // No hello in HTTP mode: backfill once, for what was said while the bot was down.
+    asio::co_spawn(ex_, backfill(), log_exception(log_, "backfill"));
+    co_await sender_loop();
+  }
+  co_return finish_reason();
+}
+
+void adapter::note_stored(const std::vector<core::event>& events) {
+  std::vector<std::string> unknown;
+  note_users(events, unknown);
+  if (!unknown.empty()) asio::co_spawn(ex_, learn_users(std::move(unknown)), log_exception(log_, "users.info"));
+}
+
+std::string adapter::finish_reason() const { return stop_reason_.empty() ? std::string{"stopped"} : stop_reason_; }
 
 // auth.test: who the bot is, so its own messages are not captured as people's. Retries while Slack is unreachable.
 asio::awaitable<bool> adapter::identify() {
@@ -252,6 +271,7 @@ void adapter::note_users(const std::vector<core::event>& events, std::vector<std
 // users.info for people seen for the first time: display names for documents, time zones for "HH:MM".
 asio::awaitable<void> adapter::learn_users(std::vector<std::string> ids) {
   for (const auto& id : ids) {
+    if (stopping_) co_return;
     auto r = co_await api_.call("users.info", "user=" + form_value(id), settings_.bot_token, false);
     auto info = decode_users_info(r.body, r.status);
     if (info.who) {
@@ -281,9 +301,11 @@ asio::awaitable<void> adapter::backfill() {
   };
   auto channels = co_await host_.run<channel_since>(std::move(since));
   for (const auto& [channel, oldest] : channels) {
+    if (stopping_) co_return;
     std::vector<std::vector<core::event>> pages;  // newest page first
     std::string cursor;
     for (int page = 0; page < 100; ++page) {
+      if (stopping_) co_return;  // a partial backfill would store newer pages without older ones: a gap
       std::string body = "channel=" + form_value(channel) + "&oldest=" + form_value(oldest) + "&inclusive=false&limit=200";
       if (!cursor.empty()) body += "&cursor=" + form_value(cursor);
       auto r = co_await api_.call("conversations.history", body, settings_.bot_token, false);
