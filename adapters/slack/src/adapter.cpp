@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
@@ -345,8 +346,16 @@ asio::awaitable<void> adapter::sender_loop() {
       continue;
     }
     std::vector<core::id_t> done, failed;
+    bool interrupted = false;  // cancelled halfway through the batch: the bot is stopping
     for (auto& item : items) {
-      bool ok = co_await deliver(item.what);
+      bool ok = false;
+      try {
+        ok = co_await deliver(item.what);
+      } catch (const boost::system::system_error& e) {
+        if (e.code() != asio::error::operation_aborted) throw;
+        interrupted = true;
+      }
+      if (interrupted) break;
       if (ok) {
         done.push_back(item.id);
       } else if (static_cast<std::size_t>(item.attempts) + 1 >= settings_.max_send_attempts) {
@@ -364,7 +373,12 @@ asio::awaitable<void> adapter::sender_loop() {
       tx.commit();
       return 0;
     };
+    // What went out is recorded even when cancelled (a stop): else it would be sent again after a restart.
+    const bool throwing = co_await asio::this_coro::throw_if_cancelled();
+    co_await asio::this_coro::throw_if_cancelled(false);
     co_await host_.run<int>(std::move(record));
+    co_await asio::this_coro::throw_if_cancelled(throwing);
+    if (interrupted) co_return;
     if (failed.empty()) {
       delay.reset();
     } else {
