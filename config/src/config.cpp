@@ -582,7 +582,7 @@ class builder {
   void check_listen() {
     const std::string& listen = cfg_.http.listen;
     const std::string shape =
-        " (\"host:port\" with a port from 1 to 65535, e.g. \"127.0.0.1:3000\" or \"[::1]:3000\"), got " +
+        " (\"host:port\" with a port from 0 to 65535, e.g. \"127.0.0.1:3000\" or \"[::1]:3000\"), got " +
         in_quotes(listen);
     std::string_view rest = listen;
     std::string_view host;
@@ -615,7 +615,8 @@ class builder {
       return add("http.listen", "has an invalid port" + shape);
     int port = 0;
     for (char c : rest) port = port * 10 + (c - '0');
-    if (port < 1 || port > 65535) return add("http.listen", "has a port out of range" + shape);
+    // Port 0 takes any free port (the bot logs the one it got): for tests, not for a Request URL.
+    if (port > 65535) return add("http.listen", "has a port out of range" + shape);
   }
 
   // The part after "http://" or "https://", or nullopt for another scheme.

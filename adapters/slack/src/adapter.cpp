@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
@@ -101,8 +102,27 @@ void adapter::wake_sender() {
 asio::awaitable<std::string> adapter::run() {
   const bool identified = co_await identify();
   if (identified) co_await (socket_loop() || sender_loop());
-  co_return stop_reason_.empty() ? std::string{"stopped"} : stop_reason_;
+  co_return finish_reason();
 }
+
+asio::awaitable<std::string> adapter::run_sender_only(std::function<void(const context&)> identified) {
+  const bool known = co_await identify();
+  if (known) {
+    if (identified) identified(ctx_);
+    // No hello in HTTP mode: backfill once, for what was said while the bot was down.
+    asio::co_spawn(ex_, backfill(), log_exception(log_, "backfill"));
+    co_await sender_loop();
+  }
+  co_return finish_reason();
+}
+
+void adapter::note_stored(const std::vector<core::event>& events) {
+  std::vector<std::string> unknown;
+  note_users(events, unknown);
+  if (!unknown.empty()) asio::co_spawn(ex_, learn_users(std::move(unknown)), log_exception(log_, "users.info"));
+}
+
+std::string adapter::finish_reason() const { return stop_reason_.empty() ? std::string{"stopped"} : stop_reason_; }
 
 // auth.test: who the bot is, so its own messages are not captured as people's. Retries while Slack is unreachable.
 asio::awaitable<bool> adapter::identify() {
@@ -252,6 +272,7 @@ void adapter::note_users(const std::vector<core::event>& events, std::vector<std
 // users.info for people seen for the first time: display names for documents, time zones for "HH:MM".
 asio::awaitable<void> adapter::learn_users(std::vector<std::string> ids) {
   for (const auto& id : ids) {
+    if (stopping_) co_return;
     auto r = co_await api_.call("users.info", "user=" + form_value(id), settings_.bot_token, false);
     auto info = decode_users_info(r.body, r.status);
     if (info.who) {
@@ -265,7 +286,8 @@ asio::awaitable<void> adapter::learn_users(std::vector<std::string> ids) {
 // After every (re)connect: what was said in open incident channels while the bot was away, each message once.
 asio::awaitable<void> adapter::backfill() {
   using channel_since = std::vector<std::pair<std::string, std::string>>;
-  auto channels = co_await host_.run<channel_since>([](core::store& s) {
+  // (a named std::function: GCC 12 miscompiles a lambda temporary passed inside co_await)
+  std::function<channel_since(core::store&)> since = [](core::store& s) {
     channel_since out;
     for (const auto& inc : s.open_incidents()) {
       core::timestamp last = inc.declared_at;
@@ -277,11 +299,14 @@ asio::awaitable<void> adapter::backfill() {
       out.emplace_back(inc.channel, format_ts(last));
     }
     return out;
-  });
+  };
+  auto channels = co_await host_.run<channel_since>(std::move(since));
   for (const auto& [channel, oldest] : channels) {
+    if (stopping_) co_return;
     std::vector<std::vector<core::event>> pages;  // newest page first
     std::string cursor;
     for (int page = 0; page < 100; ++page) {
+      if (stopping_) co_return;  // a partial backfill would store newer pages without older ones: a gap
       std::string body = "channel=" + form_value(channel) + "&oldest=" + form_value(oldest) + "&inclusive=false&limit=200";
       if (!cursor.empty()) body += "&cursor=" + form_value(cursor);
       auto r = co_await api_.call("conversations.history", body, settings_.bot_token, false);
@@ -310,7 +335,8 @@ asio::awaitable<void> adapter::sender_loop() {
   net::backoff delay{net::backoff_config{std::chrono::milliseconds{500}, std::chrono::seconds{30}, net::jitter::equal}};
   std::minstd_rand random{std::random_device{}()};
   while (!stopping_) {
-    auto items = co_await host_.run<std::vector<core::outbox_item>>([](core::store& s) { return s.pending(100); });
+    std::function<std::vector<core::outbox_item>(core::store&)> pending = [](core::store& s) { return s.pending(100); };
+    auto items = co_await host_.run<std::vector<core::outbox_item>>(std::move(pending));
     if (items.empty()) {
       if (!wake_requested_) {
         wake_.expires_after(std::chrono::seconds{30});
@@ -320,8 +346,16 @@ asio::awaitable<void> adapter::sender_loop() {
       continue;
     }
     std::vector<core::id_t> done, failed;
+    bool interrupted = false;  // cancelled halfway through the batch: the bot is stopping
     for (auto& item : items) {
-      bool ok = co_await deliver(item.what);
+      bool ok = false;
+      try {
+        ok = co_await deliver(item.what);
+      } catch (const boost::system::system_error& e) {
+        if (e.code() != asio::error::operation_aborted) throw;
+        interrupted = true;
+      }
+      if (interrupted) break;
       if (ok) {
         done.push_back(item.id);
       } else if (static_cast<std::size_t>(item.attempts) + 1 >= settings_.max_send_attempts) {
@@ -339,7 +373,12 @@ asio::awaitable<void> adapter::sender_loop() {
       tx.commit();
       return 0;
     };
+    // What went out is recorded even when cancelled (a stop): else it would be sent again after a restart.
+    const bool throwing = co_await asio::this_coro::throw_if_cancelled();
+    co_await asio::this_coro::throw_if_cancelled(false);
     co_await host_.run<int>(std::move(record));
+    co_await asio::this_coro::throw_if_cancelled(throwing);
+    if (interrupted) co_return;
     if (failed.empty()) {
       delay.reset();
     } else {

@@ -160,7 +160,8 @@ asio::awaitable<http_reply> http_mode::on_events(incoming_request req) {
   log_->debug("slack event id={} type={} retry={} reason={}", r.event_id, r.event_type, retry.empty() ? "0" : retry,
               req.header("X-Slack-Retry-Reason"));
   // Answer only once stored: on an error, Slack delivers the event again (up to 3 times).
-  if (auto error = co_await submit_all(std::move(r.events)); !error.empty()) {
+  const auto error = co_await submit_all(std::move(r.events));  // (not in the if: GCC 12 miscompiles that)
+  if (!error.empty()) {
     log_->error("slack event id={} not stored: {}", r.event_id, error);
     co_return http_reply::text(500, "not stored\n");
   }
@@ -180,7 +181,10 @@ asio::awaitable<http_reply> http_mode::on_slash_command(incoming_request req) {
   auto outcome_slot = std::make_shared<outcome_channel>(ex, 1);
   asio::co_spawn(ex, submit_into(host_, sc.invoked, outcome_slot, log_, settings_.stored), log_exception(log_));
   asio::steady_timer deadline{ex, settings_.command_ack_within};
-  auto first = co_await (outcome_slot->async_receive(use_tuple) || deadline.async_wait(use_tuple));
+  // (both operations named before the co_await: GCC 12 miscompiles temporaries built inside one)
+  auto stored = outcome_slot->async_receive(use_tuple);
+  auto late = deadline.async_wait(use_tuple);
+  auto first = co_await (std::move(stored) || std::move(late));
   if (first.index() == 1) {
     log_->warn("slack slash command id={} not stored within {}ms; acknowledged anyway", sc.invoked.id,
                settings_.command_ack_within.count());
@@ -201,7 +205,8 @@ asio::awaitable<http_reply> http_mode::on_interaction(incoming_request req) {
   if (!it.command) co_return http_reply::text(200, "");
   std::vector<core::event> events;  // (GCC 12 cannot take a braced list as a coroutine argument)
   events.emplace_back(std::move(*it.command));
-  if (auto error = co_await submit_all(std::move(events)); !error.empty()) {
+  const auto error = co_await submit_all(std::move(events));
+  if (!error.empty()) {
     log_->error("slack interaction not stored: {}", error);
     co_return http_reply::text(500, "not stored\n");
   }

@@ -323,13 +323,13 @@ TEST_CASE("tls.ca_file must exist, be readable and hold a PEM certificate") {
 
 TEST_CASE("http.listen is host:port or [ipv6]:port") {
   for (std::string_view listen : {"127.0.0.1:3000", "0.0.0.0:1", "localhost:65535", "[::1]:3000",
-                                  "[::]:8080", "[fe80::1:2]:443", "bot.internal-net.example:80"}) {
+                                  "[::]:8080", "[fe80::1:2]:443", "bot.internal-net.example:80", "127.0.0.1:0"}) {
     CAPTURE(listen);
     const auto r = parse(with_value("http", "listen", "\"" + std::string(listen) + "\""));
     INFO(all_problems(r));
     CHECK(r.ok());
   }
-  for (std::string_view listen : {"", "3000", ":3000", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+  for (std::string_view listen : {"", "3000", ":3000", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536",
                                   "127.0.0.1:99999999", "127.0.0.1:30a0", "::1:3000", "[::1]3000", "[::1:3000",
                                   "[]:3000", "[host]:3000", "my host:3000", "127.0.0.1:-1"}) {
     CAPTURE(listen);

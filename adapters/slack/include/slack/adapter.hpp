@@ -4,12 +4,15 @@
 // socket is reconnected with jittered backoff (cap 60 s), and after every (re)connect the open incident channels
 // are backfilled from conversations.history. What the bot says leaves through the store's outbox, so a crash or
 // a 5xx loses nothing.
+// In HTTP mode (slack::http_mode receives what Slack sends) the same adapter runs without the socket:
+// run_sender_only() identifies the bot, backfills once and delivers the outbox; note_stored() learns new people.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -49,6 +52,15 @@ class adapter {
   boost::asio::awaitable<std::string> run();
   void stop();
 
+  // HTTP mode: auth.test, then `identified` with who the bot is (for http_mode::set_context), a backfill of the
+  // open incident channels (what was said while the bot was down), and the outbox until stop(). Returns the
+  // reason, as run() does.
+  boost::asio::awaitable<std::string> run_sender_only(std::function<void(const context&)> identified);
+
+  // What another receiver (slack::http_mode) just stored: people seen for the first time are looked up
+  // (users.info) in the background. Call on the adapter's executor.
+  void note_stored(const std::vector<core::event>& events);
+
   // Called (from any thread) when the store queued something to send.
   void wake_sender();
 
@@ -67,6 +79,7 @@ class adapter {
   boost::asio::awaitable<void> learn_users(std::vector<std::string> ids);
   void note_users(const std::vector<core::event>& events, std::vector<std::string>& out);
   std::string resolve_channel(const std::string& channel) const;
+  std::string finish_reason() const;
 
   boost::asio::any_io_executor ex_;
   boost::asio::ssl::context& tls_;
