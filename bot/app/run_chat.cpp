@@ -19,6 +19,7 @@
 #include "net/http_server.hpp"
 #include "net/tls.hpp"
 #include "runtime/host.hpp"
+#include "runtime/reminder_clock.hpp"
 #include "slack/adapter.hpp"
 #include "slack/http_mode.hpp"
 #include "storage/sqlite_store.hpp"
@@ -63,7 +64,14 @@ int run_chat(const config::config& cfg, const core::engine_options& options, std
   s.bot_token = cfg.slack.bot_token;
   s.api_base_url = cfg.slack.api_base_url;
   slack::adapter slack{io.get_executor(), tls, s, host, log};
-  host.on_commit([&slack] { slack.wake_sender(); });
+  // Reminders fire from one timer at the earliest due row; a commit may have set an earlier one.
+  runtime::reminder_clock clock{io.get_executor(), host, [] {
+                                  return std::chrono::time_point_cast<core::duration>(std::chrono::system_clock::now());
+                                }};
+  host.on_commit([&slack, &clock] {
+    slack.wake_sender();
+    clock.wake();
+  });
 
   // HTTP mode only: the listener and what answers Slack's requests on it.
   net::http_server server{io.get_executor(), {}, log};
@@ -93,10 +101,12 @@ int run_chat(const config::config& cfg, const core::engine_options& options, std
     log->info("signal {}: stopping", signal);
     slack.stop();
     server.stop();
+    clock.stop();
   });
   int code = 0;
   auto done = [&](std::exception_ptr e, std::string reason) {
     signals.cancel();
+    clock.stop();
     if (e) {
       try {
         std::rethrow_exception(e);
@@ -109,6 +119,14 @@ int run_chat(const config::config& cfg, const core::engine_options& options, std
     log->info("slack adapter stopped: {}", reason);
     if (reason != "stopped") code = 1;
   };
+  asio::co_spawn(io, clock.run(), [log](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log->error("reminders stopped: {}", ex.what());
+    }
+  });
   if (http_mode) asio::co_spawn(io, serve_slack_http(&server, &slack, &*receiver), done);
   else asio::co_spawn(io, slack.run(), done);
   io.run();
