@@ -178,7 +178,8 @@ asio::awaitable<void> adapter::socket_loop() {
       auto connected = co_await c->ws.connect(opened.url);
       if (!connected) {
         forget(c);
-        if (log_ && !stopping_) log_->warn("slack websocket conn={} connect failed: {}", c->id, connected.error().message());
+        if (log_ && !stopping_)
+          log_->warn("slack websocket conn={} connect failed: {}", c->id, connected.error().message());
       } else {
         asio::co_spawn(ex_, serve(c), log_exception(log_, "connection"));
         while (!c->ended && !c->successor_wanted && !stopping_)
@@ -228,7 +229,8 @@ asio::awaitable<void> adapter::serve(connection_ptr c) {
       if (d->reason == disconnect_reason::refresh_requested || d->reason == disconnect_reason::warning) {
         // Open the next connection now and keep reading this one until the next one says hello.
         if (!c->successor_wanted) {
-          if (log_) log_->info("slack asked for a new connection ({}); conn={} is read until it is up", d->reason_text, c->id);
+          if (log_)
+            log_->info("slack asked for a new connection ({}); conn={} is read until it is up", d->reason_text, c->id);
           c->successor_wanted = true;
           c->next = after_connection::refresh;
           c->turn.cancel();
