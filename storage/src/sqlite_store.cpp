@@ -473,6 +473,10 @@ struct statements {
                              " WHERE e.incident_id = ?1 ORDER BY e.at, e.id"),
         timeline_last(db, "SELECT * FROM (" + select_sql("timeline_entries", entry_columns, "e") +
                               " WHERE e.incident_id = ?1 ORDER BY e.at DESC, e.id DESC LIMIT ?2) ORDER BY at, id"),
+        // Walks timeline_by_incident backwards from the newest entry to the first message.
+        latest_message(db, select_sql("timeline_entries", entry_columns, "e") +
+                               " WHERE e.incident_id = ?1 AND e.kind = 'message' AND e.source_id IS NOT NULL"
+                               " ORDER BY e.at DESC, e.id DESC LIMIT 1"),
         insert_revision(db, "INSERT INTO revisions (entry_id, replaced_at, text) VALUES (?1, ?2, ?3)"),
         revisions_of_entry(db, "SELECT entry_id, replaced_at, text FROM revisions WHERE entry_id = ?1 "
                                "ORDER BY replaced_at, id"),
@@ -518,7 +522,7 @@ struct statements {
   Statement begin, commit, rollback, savepoint, release, rollback_to;
   Statement remember_event;
   Statement insert_incident, update_incident, incident_by_id, incident_by_channel, incidents_since, open_incidents;
-  Statement insert_entry, update_entry, entry_by_source, timeline_all, timeline_last;
+  Statement insert_entry, update_entry, entry_by_source, timeline_all, timeline_last, latest_message;
   Statement insert_revision, revisions_of_entry, revisions_of_incident;
   Statement insert_why, whys_of, insert_factor, factors_of, insert_lesson, lessons_of;
   Statement insert_action, update_action, action_by_id, actions_of, open_actions, actions_since;
@@ -717,6 +721,14 @@ std::vector<core::timeline_entry> sqlite_store::timeline(core::id_t incident_id,
     s->bind(1, incident_id);
     s->bind(2, to_limit(last));
     return all_rows<core::timeline_entry>(*s, read_entry);
+  });
+}
+
+std::optional<core::timeline_entry> sqlite_store::latest_message(core::id_t incident_id) {
+  return guarded("latest_message", [&] {
+    const use s(impl_->st->latest_message);
+    s->bind(1, incident_id);
+    return one_row<core::timeline_entry>(*s, read_entry);
   });
 }
 

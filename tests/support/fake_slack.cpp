@@ -134,6 +134,7 @@ struct channel_state {
   std::string topic;
   std::set<std::string> people;
   std::vector<json> history;  // oldest first
+  std::map<std::string, std::vector<json>> threads;  // thread_ts -> its replies, oldest first
 };
 
 json channel_json(const channel_state& c) {
@@ -155,6 +156,34 @@ void insert_by_ts(std::vector<json>& history, json message) {
   auto pos = std::find_if(history.begin(), history.end(),
                           [&](const json& m) { return ts_micros(str(m, "ts")).value_or(0) > at; });
   history.insert(pos, std::move(message));
+}
+
+// A message into the channel: a thread reply into its thread (and the history when broadcast), with its parent's
+// reply_count, latest_reply and reply_users brought up to date; anything else into the history.
+void record_message(channel_state& c, json message) {
+  const std::string ts = str(message, "ts");
+  const std::string thread_ts = str(message, "thread_ts");
+  if (thread_ts.empty() || thread_ts == ts) {
+    insert_by_ts(c.history, std::move(message));
+    return;
+  }
+  if (str(message, "subtype") == "thread_broadcast") insert_by_ts(c.history, message);
+  auto& replies = c.threads[thread_ts];
+  insert_by_ts(replies, std::move(message));
+  for (auto& parent : c.history) {
+    if (str(parent, "ts") != thread_ts) continue;
+    json users = json::array();
+    for (const auto& r : replies) {
+      const std::string who = str(r, "user");
+      if (!who.empty() && std::find(users.begin(), users.end(), who) == users.end()) users.push_back(who);
+    }
+    parent["thread_ts"] = thread_ts;
+    parent["reply_count"] = replies.size();
+    parent["reply_users_count"] = users.size();
+    parent["reply_users"] = users;
+    parent["latest_reply"] = str(replies.back(), "ts");
+    break;
+  }
 }
 
 // One accepted websocket. The timer and the session are touched on the io thread only; the flags under the mutex.
@@ -189,6 +218,7 @@ struct fake_slack::impl {
   std::uint64_t next_ticket = 0;
   std::size_t created_channels = 0;
   int rate_limit_next_post = 0;
+  bool hold_hellos = false;
 
   // Records.
   std::vector<slack_call> calls;
@@ -311,6 +341,13 @@ struct fake_slack::impl {
       for (const auto& c : conns)
         if (!c->closed) ++live;
       bump();
+    }
+    for (;;) {  // hold_hellos(): the connection waits, greeted by nothing
+      {
+        std::lock_guard lock(mu);
+        if (!hold_hellos || stopping || conn->closed) break;
+      }
+      co_await conn->wake.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     if (opt.send_hello) {
       // Awaited into a variable: GCC 12 miscompiles a co_await inside an if condition.
@@ -440,7 +477,7 @@ struct fake_slack::impl {
       if (!known) {
         const std::string id = (who.find(',') == std::string::npos ? "D0" : "G0") + std::to_string(next_id());
         dm_of[who] = id;
-        channels[id] = channel_state{id, "", true, "", {}, {}};
+        channels[id] = channel_state{id, "", true, "", {}, {}, {}};
       }
       json out{{"ok", true}, {"channel", {{"id", dm_of[who]}}}};
       if (known) out["no_op"] = out["already_open"] = true;
@@ -452,7 +489,7 @@ struct fake_slack::impl {
       for (const auto& [id, c] : channels)
         if (c.name == name) return reply(error_body("name_taken"));
       const std::string id = "C0NEW" + std::to_string(++created_channels);
-      channels[id] = channel_state{id, name, true, "", {}, {}};
+      channels[id] = channel_state{id, name, true, "", {}, {}, {}};
       return reply({{"ok", true}, {"channel", channel_json(channels[id])}});
     }
     if (m == "conversations.join") {
@@ -464,7 +501,8 @@ struct fake_slack::impl {
       out["channel"] = channel_json(*c);
       return reply(out);
     }
-    if (m == "conversations.invite" || m == "conversations.setTopic" || m == "conversations.history") {
+    if (m == "conversations.invite" || m == "conversations.setTopic" || m == "conversations.history" ||
+        m == "conversations.replies") {
       auto* c = find_channel(str(b, "channel"));
       if (c == nullptr) return reply(error_body("channel_not_found"));
       if (!c->member) return reply(error_body("not_in_channel"));
@@ -473,6 +511,7 @@ struct fake_slack::impl {
         return reply({{"ok", true}, {"channel", channel_json(*c)}});
       }
       if (m == "conversations.history") return history(*c, b);
+      if (m == "conversations.replies") return replies(*c, b);
       std::string list = str(b, "users");
       bool added = false;
       while (!list.empty()) {
@@ -535,42 +574,85 @@ struct fake_slack::impl {
                  {"bot_profile", {{"id", bot_id}, {"name", "kintsugi"}, {"app_id", app_id}, {"team_id", team_id}}}};
     const std::string thread_ts = str(b, "thread_ts");
     if (!thread_ts.empty()) message["thread_ts"] = thread_ts;
-    if (thread_ts.empty() || str(b, "reply_broadcast") == "true") insert_by_ts(c->history, message);
+    if (!thread_ts.empty() && str(b, "reply_broadcast") == "true") message["subtype"] = "thread_broadcast";
+    record_message(*c, message);
     posts.push_back({c->id, text, ts, {}, clock_type::now()});
     return reply({{"ok", true}, {"channel", c->id}, {"ts", ts}, {"message", message}});
+  }
+
+  // `oldest`/`latest`, exclusive unless `inclusive`, as conversations.history and .replies read them.
+  struct window {
+    std::optional<std::int64_t> oldest, latest;
+    bool inclusive = false;
+    bool holds(const json& message) const {
+      const auto at = ts_micros(str(message, "ts")).value_or(0);
+      if (oldest && (inclusive ? at < *oldest : at <= *oldest)) return false;
+      if (latest && (inclusive ? at > *latest : at >= *latest)) return false;
+      return true;
+    }
+  };
+  static window window_of(const json& b) {
+    const std::string inclusive = str(b, "inclusive");
+    return window{ts_micros(str(b, "oldest")), ts_micros(str(b, "latest")), inclusive == "true" || inclusive == "1"};
+  }
+
+  // The page size: min(limit, history_page_cap); and where the cursor says to start (nullopt: a bad cursor).
+  std::size_t page_size(const json& b) const {
+    std::size_t limit = 100;
+    if (const std::string l = str(b, "limit"); !l.empty()) limit = std::clamp<std::size_t>(std::stoul(l), 1, 999);
+    return std::min(limit, std::max<std::size_t>(opt.history_page_cap, 1));
+  }
+  static constexpr std::string_view cursor_prefix = "bmV4dF90czo";
+  static std::optional<std::size_t> cursor_start(const json& b) {
+    const std::string cursor = str(b, "cursor");
+    if (cursor.empty()) return 0;
+    if (!cursor.starts_with(cursor_prefix)) return std::nullopt;
+    return std::stoul(cursor.substr(cursor_prefix.size()));
+  }
+
+  // conversations.replies: the parent first on every page, then its replies in the window, oldest first, in pages
+  // of min(limit, history_page_cap) replies with an opaque cursor. thread_not_found for a ts that is no message.
+  http_response_t replies(const channel_state& c, const json& b) {
+    const std::string ts = str(b, "ts");
+    auto parent = std::find_if(c.history.begin(), c.history.end(), [&](const json& m) { return str(m, "ts") == ts; });
+    if (ts.empty() || parent == c.history.end()) return reply(error_body("thread_not_found"));
+    const auto from = cursor_start(b);
+    if (!from) return reply(error_body("invalid_cursor"));
+    const window w = window_of(b);
+    std::vector<json> matching;
+    if (auto it = c.threads.find(ts); it != c.threads.end())
+      for (const auto& r : it->second)
+        if (w.holds(r)) matching.push_back(r);
+    const std::size_t page = page_size(b);
+    json messages = json::array({*parent});
+    for (std::size_t k = *from; k < std::min(matching.size(), *from + page); ++k) messages.push_back(matching[k]);
+    const bool more = *from + page < matching.size();
+    return reply({{"ok", true},
+                  {"messages", messages},
+                  {"has_more", more},
+                  {"response_metadata",
+                   {{"next_cursor", more ? std::string(cursor_prefix) + std::to_string(*from + page) : ""}}}});
   }
 
   // conversations.history: newest first, `oldest`/`latest` exclusive unless inclusive, pages of
   // min(limit, history_page_cap) with an opaque cursor.
   http_response_t history(const channel_state& c, const json& b) {
-    const auto oldest = ts_micros(str(b, "oldest"));
-    const auto latest = ts_micros(str(b, "latest"));
-    const std::string inclusive_text = str(b, "inclusive");
-    const bool inclusive = inclusive_text == "true" || inclusive_text == "1";
-    std::size_t limit = 100;
-    if (const std::string l = str(b, "limit"); !l.empty()) limit = std::clamp<std::size_t>(std::stoul(l), 1, 999);
-    const std::size_t page = std::min(limit, std::max<std::size_t>(opt.history_page_cap, 1));
+    const window w = window_of(b);
     std::vector<json> matching;
-    for (auto it = c.history.rbegin(); it != c.history.rend(); ++it) {
-      const auto at = ts_micros(str(*it, "ts")).value_or(0);
-      if (oldest && (inclusive ? at < *oldest : at <= *oldest)) continue;
-      if (latest && (inclusive ? at > *latest : at >= *latest)) continue;
-      matching.push_back(*it);
-    }
-    std::size_t from = 0;
-    if (const std::string cursor = str(b, "cursor"); !cursor.empty()) {
-      constexpr std::string_view prefix = "bmV4dF90czo";
-      if (!cursor.starts_with(prefix)) return reply(error_body("invalid_cursor"));
-      from = std::stoul(cursor.substr(prefix.size()));
-    }
+    for (auto it = c.history.rbegin(); it != c.history.rend(); ++it)
+      if (w.holds(*it)) matching.push_back(*it);
+    const auto from = cursor_start(b);
+    if (!from) return reply(error_body("invalid_cursor"));
+    const std::size_t page = page_size(b);
     json messages = json::array();
-    for (std::size_t k = from; k < std::min(matching.size(), from + page); ++k) messages.push_back(matching[k]);
-    const bool more = from + page < matching.size();
+    for (std::size_t k = *from; k < std::min(matching.size(), *from + page); ++k) messages.push_back(matching[k]);
+    const bool more = *from + page < matching.size();
     return reply({{"ok", true},
                   {"messages", messages},
                   {"has_more", more},
                   {"pin_count", 0},
-                  {"response_metadata", {{"next_cursor", more ? "bmV4dF90czo" + std::to_string(from + page) : ""}}}});
+                  {"response_metadata",
+                   {{"next_cursor", more ? std::string(cursor_prefix) + std::to_string(*from + page) : ""}}}});
   }
 };
 
@@ -594,12 +676,12 @@ void fake_slack::add_user(slack_user u) {
 
 void fake_slack::add_channel(const std::string& id, const std::string& name, bool bot_member) {
   std::lock_guard lock(impl_->mu);
-  impl_->channels[id] = channel_state{id, name, bot_member, "", {}, {}};
+  impl_->channels[id] = channel_state{id, name, bot_member, "", {}, {}, {}};
 }
 
 void fake_slack::add_history(const std::string& channel, json message) {
   std::lock_guard lock(impl_->mu);
-  insert_by_ts(impl_->channels[channel].history, std::move(message));
+  record_message(impl_->channels[channel], std::move(message));
 }
 
 std::string fake_slack::topic(const std::string& channel) const {
@@ -621,6 +703,18 @@ void fake_slack::push(std::string frame) {
 std::string fake_slack::push_envelope(const json& envelope) {
   push(envelope.dump());
   return envelope.value("envelope_id", "");
+}
+
+std::string fake_slack::push_to(std::size_t connection, const json& frame) {
+  impl_->on_io([this, connection, text = frame.dump()] {
+    for (const auto& c : impl_->conns)
+      if (c->id == connection && !c->closed && !c->dropped) c->own.push_back(text);
+  });
+  return frame.value("envelope_id", "");
+}
+
+void fake_slack::hold_hellos(bool on) {
+  impl_->on_io([this, on] { impl_->hold_hellos = on; });
 }
 
 void fake_slack::send_disconnect(const std::string& reason) {
@@ -809,6 +903,39 @@ json event_envelope(const std::string& channel, json event) {
 json history_message(const std::string& user, const std::string& text, const std::string& ts) {
   return json{{"client_msg_id", uuid_like()}, {"type", "message"}, {"text", text},
               {"user", user},                 {"ts", ts},          {"team", team_id}};
+}
+
+json thread_reply_message(const std::string& user, const std::string& text, const std::string& ts,
+                          const std::string& thread_ts) {
+  json message = history_message(user, text, ts);
+  message["thread_ts"] = thread_ts;
+  return message;
+}
+
+json thread_reply_envelope(const std::string& channel, const std::string& user, const std::string& text,
+                           const std::string& ts, const std::string& thread_ts) {
+  json event = thread_reply_message(user, text, ts, thread_ts);
+  event["channel"] = channel;
+  event["event_ts"] = ts;
+  event["channel_type"] = "channel";
+  return event_envelope(channel, std::move(event));
+}
+
+json member_joined_envelope(const std::string& channel, const std::string& user, const std::string& event_ts,
+                            const std::string& inviter) {
+  json event{{"type", "member_joined_channel"}, {"user", user},         {"channel", channel},
+             {"channel_type", "C"},             {"team", team_id},      {"event_ts", event_ts}};
+  if (!inviter.empty()) event["inviter"] = inviter;
+  return event_envelope(channel, std::move(event));
+}
+
+json channel_join_envelope(const std::string& channel, const std::string& user, const std::string& ts,
+                           const std::string& inviter) {
+  json event{{"type", "message"},   {"subtype", "channel_join"}, {"ts", ts},
+             {"user", user},        {"text", "<@" + user + "> has joined the channel"},
+             {"channel", channel},  {"event_ts", ts},            {"channel_type", "channel"}};
+  if (!inviter.empty()) event["inviter"] = inviter;
+  return event_envelope(channel, std::move(event));
 }
 
 json message_envelope(const std::string& channel, const std::string& user, const std::string& text,

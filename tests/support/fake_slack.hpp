@@ -5,11 +5,14 @@
 //
 // Served under <api_base_url()> (POST, JSON or form bodies, "Authorization: Bearer …" checked like Slack does):
 //   auth.test, apps.connections.open (the app token; answers wss://127.0.0.1:<port>/link?ticket=N, each ticket
-//   usable once), chat.postMessage, chat.postEphemeral, conversations.open/create/invite/setTopic/join/history,
-//   users.info, pins.add. Channels and users are what the test set up; a post to a channel the bot is not in
-//   gets not_in_channel, as from Slack. The bot's posts go into the channel's history like real ones.
-// The websocket at /link sends hello, then the frames the test pushes (in order, to the newest live connection;
-// frames pushed while no connection is up wait for the next one) and records every frame the bot sends.
+//   usable once), chat.postMessage, chat.postEphemeral, conversations.open/create/invite/setTopic/join/history/
+//   replies, users.info, pins.add. Channels and users are what the test set up; a post to a channel the bot is not
+//   in gets not_in_channel, as from Slack. The bot's posts go into the channel's history like real ones. A thread
+//   reply (thread_ts other than its ts) goes into its thread, listed by conversations.replies, and its parent in
+//   the history gets reply_count / latest_reply / reply_users; only a thread_broadcast is in the history as well.
+// The websocket at /link sends hello, then the frames the test pushes (in order, to the newest live connection that
+// was not sent a disconnect; frames pushed while no connection is up wait for the next one), and records every
+// frame the bot sends. push_to() aims at one connection; hold_hellos() keeps new connections waiting for hello.
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -83,7 +86,8 @@ class fake_slack {
   void add_user(slack_user u);
   // A public channel; `bot_member`: the bot is already in it (else it must conversations.join first).
   void add_channel(const std::string& id, const std::string& name, bool bot_member);
-  // A message (as conversations.history shows it: type, user, text, ts, …) in the channel's history.
+  // A message (as conversations.history shows it: type, user, text, ts, …) in the channel's history, or in its
+  // thread when it is a reply (see above).
   void add_history(const std::string& channel, nlohmann::json message);
   std::string topic(const std::string& channel) const;
   bool bot_is_member(const std::string& channel) const;
@@ -93,6 +97,11 @@ class fake_slack {
   void push(std::string frame);
   // Queues an envelope and returns its envelope_id.
   std::string push_envelope(const nlohmann::json& envelope);
+  // Sends a frame on websocket number `connection` (1 for the first), even one that was sent a disconnect, after
+  // its hello; nothing if that connection is gone. Returns the envelope_id when the frame is an envelope.
+  std::string push_to(std::size_t connection, const nlohmann::json& frame);
+  // While on, a new websocket gets no hello (nor anything after it) until this is turned off again.
+  void hold_hellos(bool on);
   // Sends {"type":"disconnect","reason":…} on the newest live websocket; that connection takes no more frames.
   void send_disconnect(const std::string& reason);
   // Closes the newest live websocket's TCP connection at once (no close frame).
@@ -139,10 +148,22 @@ std::string iso_of_ts(const std::string& ts);
 
 // A person's message as conversations.history lists it.
 nlohmann::json history_message(const std::string& user, const std::string& text, const std::string& ts);
+// A person's reply in the thread under the message at `thread_ts`, as conversations.replies lists it.
+nlohmann::json thread_reply_message(const std::string& user, const std::string& text, const std::string& ts,
+                                    const std::string& thread_ts);
 
 // events_api envelope of a plain channel message (envelope_events_api_message.json).
 nlohmann::json message_envelope(const std::string& channel, const std::string& user, const std::string& text,
                                 const std::string& ts);
+// events_api envelope of a thread reply (under the message at `thread_ts`).
+nlohmann::json thread_reply_envelope(const std::string& channel, const std::string& user, const std::string& text,
+                                     const std::string& ts, const std::string& thread_ts);
+// member_joined_channel: `user` joined `channel` at `event_ts` (invited by `inviter`, when given).
+nlohmann::json member_joined_envelope(const std::string& channel, const std::string& user, const std::string& event_ts,
+                                      const std::string& inviter = {});
+// The channel_join message that says the same (event_callback_message_channel_join.json).
+nlohmann::json channel_join_envelope(const std::string& channel, const std::string& user, const std::string& ts,
+                                     const std::string& inviter = {});
 // message_changed: the message at `ts` now says `new_text` (edited at `edit_ts`).
 nlohmann::json message_changed_envelope(const std::string& channel, const std::string& user, const std::string& ts,
                                         const std::string& old_text, const std::string& new_text,

@@ -211,7 +211,14 @@ class basic_ws_connection final : public ws_connection {
     co_return ec;
   }
 
-  void shutdown() override { beast::get_lowest_layer(ws_).close(); }
+  // Closes the socket and disarms Beast's own timer. A failed stream (status failed) leaves its idle/ping timer
+  // armed until it expires (up to idle_timeout / 2), and a pending wait keeps io_context::run() from returning:
+  // a stopped bot then lingered ~15 s after SIGTERM. Turning the timeouts off cancels that wait now.
+  void shutdown() override {
+    ws_.set_option(websocket::stream_base::timeout{websocket::stream_base::none(), websocket::stream_base::none(),
+                                                   false});
+    beast::get_lowest_layer(ws_).close();
+  }
 
   std::uint16_t peer_close_code() const override { return ws_.reason().code; }
 
@@ -229,6 +236,7 @@ ws_client::ws_client(asio::any_io_executor executor, asio::ssl::context& tls, ws
 ws_client::~ws_client() { abort(); }
 
 void ws_client::abort() {
+  if (auto connecting = connecting_.lock()) connecting->shutdown();  // a connect() under way fails at once
   if (!connection_) return;
   connection_->closing_ = false;
   connection_->fail();
@@ -255,7 +263,9 @@ asio::awaitable<result<void>> ws_client::connect(std::string url, std::vector<ht
     connection = std::make_shared<detail::basic_ws_connection<beast::tcp_stream>>(strand, log_);
   }
   const auto started = clock::now();
+  connecting_ = connection;
   const auto outcome = co_await connection->open(*parts, std::move(headers), config_);
+  connecting_.reset();
   last_handshake_status_ = outcome.status;
   if (outcome.ec) {
     connection->shutdown();

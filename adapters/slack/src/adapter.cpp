@@ -8,6 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <functional>
 #include <random>
 
 #include "core/overloaded.hpp"
@@ -73,6 +75,37 @@ void set_channel(core::action& a, const std::string& id) {
 
 }  // namespace
 
+// One Socket Mode websocket. Several can be live at once: during a refresh the old one is still read until the new
+// one said hello. Envelopes are acked on the connection that delivered them.
+struct adapter::connection {
+  connection(asio::any_io_executor ex, asio::ssl::context& tls, const settings& s, std::shared_ptr<spdlog::logger> log,
+             std::size_t number)
+      : id(number),
+        ws(ex, tls, net::ws_config{std::chrono::seconds{10}, std::chrono::seconds{10}, s.idle_timeout}, std::move(log)),
+        turn(ex),
+        drained(ex) {
+    turn.expires_at(asio::steady_timer::time_point::max());
+  }
+
+  std::size_t id;  // 1 for the first connection of this run, and so on (for the log)
+  net::ws_client ws;
+  bool said_hello = false;
+  bool successor_wanted = false;  // Slack asked to move on (refresh_requested, warning): open the next, keep reading
+  bool retiring = false;          // a newer connection said hello: this one is being closed
+  bool ended = false;             // its read loop is over
+  after_connection next = after_connection::reconnect;  // what socket_loop does once it stops waiting on this one
+  std::size_t in_flight = 0;      // envelopes read and not yet acked
+  asio::steady_timer turn;        // cancelled when successor_wanted or ended: socket_loop waits on it
+  asio::steady_timer drained;     // cancelled when in_flight drops to 0: retire() waits on it
+};
+
+// What list_messages() found: the events of every page, and (history) the thread parents listed.
+struct adapter::listing {
+  std::vector<core::event> events;
+  std::vector<thread_ref> threads;
+  bool complete = true;  // false when a call failed (what came before it is still good)
+};
+
 adapter::adapter(asio::any_io_executor ex, asio::ssl::context& tls, settings s, runtime::host& host,
                  std::shared_ptr<spdlog::logger> log)
     : ex_(ex),
@@ -81,14 +114,13 @@ adapter::adapter(asio::any_io_executor ex, asio::ssl::context& tls, settings s, 
       host_(host),
       log_(std::move(log)),
       api_(ex, tls, settings_.api_base_url, log_),
-      ws_(ex, tls, net::ws_config{std::chrono::seconds{10}, std::chrono::seconds{10}, settings_.idle_timeout}, log_),
       wake_(ex) {}
 
 adapter::~adapter() = default;
 
 void adapter::stop() {
   stopping_ = true;
-  ws_.abort();
+  for (const auto& c : live_) c->ws.abort();  // every read, connect and close of theirs ends now
   wake_.cancel();
 }
 
@@ -102,6 +134,7 @@ void adapter::wake_sender() {
 asio::awaitable<std::string> adapter::run() {
   const bool identified = co_await identify();
   if (identified) co_await (socket_loop() || sender_loop());
+  for (const auto& c : live_) c->ws.abort();  // link_disabled or a refused token: nothing stays open
   co_return finish_reason();
 }
 
@@ -150,6 +183,8 @@ asio::awaitable<bool> adapter::identify() {
   co_return false;
 }
 
+// Opens one connection after the other: the next when the current one ends (after a backoff if it dropped) or as
+// soon as Slack asks for a new one, while the current one is still read (serve() runs each on its own).
 asio::awaitable<void> adapter::socket_loop() {
   net::backoff delay{net::backoff_config{settings_.reconnect_base, settings_.reconnect_cap, net::jitter::full}};
   std::minstd_rand random{std::random_device{}()};
@@ -158,8 +193,20 @@ asio::awaitable<void> adapter::socket_loop() {
     auto opened = decode_connections_open(r.body, r.status);
     after_connection next = after_connection::reconnect;
     if (r.result.ok && opened.result.ok && !opened.url.empty()) {
-      next = co_await serve(opened.url);
-      if (next != after_connection::reconnect) delay.reset();
+      auto c = std::make_shared<connection>(ex_, tls_, settings_, log_, ++connections_opened_);
+      live_.push_back(c);  // from now on stop() aborts it, even while it connects
+      auto connected = co_await c->ws.connect(opened.url);
+      if (!connected) {
+        forget(c);
+        if (log_ && !stopping_)
+          log_->warn("slack websocket conn={} connect failed: {}", c->id, connected.error().message());
+      } else {
+        asio::co_spawn(ex_, serve(c), log_exception(log_, "connection"));
+        while (!c->ended && !c->successor_wanted && !stopping_)
+          co_await c->turn.async_wait(asio::as_tuple(asio::use_awaitable));
+        next = c->next;
+        if (next != after_connection::reconnect) delay.reset();
+      }
     } else if (r.result.fatal || opened.result.fatal) {
       stop_reason_ = "Slack refused the app token (" + r.result.error +
                      "): check slack.app_token / SLACK_APP_TOKEN (an xapp- token with connections:write)";
@@ -177,50 +224,109 @@ asio::awaitable<void> adapter::socket_loop() {
   }
 }
 
-asio::awaitable<adapter::after_connection> adapter::serve(std::string url) {
-  auto connected = co_await ws_.connect(url);
-  if (!connected) {
-    if (log_) log_->warn("slack websocket connect failed: {}", connected.error().message());
-    co_return after_connection::reconnect;
-  }
+// Reads one connection until it ends. Each envelope is handled on its own and acked on this connection.
+asio::awaitable<void> adapter::serve(connection_ptr c) {
   for (;;) {
-    auto text = co_await ws_.read();
+    auto text = co_await c->ws.read();
     if (!text) {
       if (text.error() == net::errc::binary_frame) continue;
-      if (stopping_) co_return after_connection::stop;
-      if (log_) log_->warn("slack websocket dropped: {}", text.error().message());
-      co_return after_connection::reconnect;
+      if (log_ && !stopping_ && !c->retiring && c->next == after_connection::reconnect)
+        log_->warn("slack websocket conn={} dropped: {}", c->id, text.error().message());
+      break;
     }
     auto incoming = decode_frame(*text);
     if (auto* h = std::get_if<hello>(&incoming)) {
-      if (log_) log_->info("slack socket ready app={} connections={}", h->app_id, h->num_connections);
-      asio::co_spawn(ex_, backfill(), log_exception(log_, "backfill"));
+      on_hello(c, *h);
     } else if (auto* d = std::get_if<disconnect>(&incoming)) {
       if (d->reason == disconnect_reason::link_disabled) {
         stop_reason_ = "Socket Mode was turned off for this app (link_disabled); turn it on again in the app's settings";
         if (log_) log_->error("slack {}", stop_reason_);
         stopping_ = true;
-        co_await ws_.close();
-        co_return after_connection::stop;
+        c->next = after_connection::stop;
+        co_await c->ws.close();
+        break;
       }
-      if (log_) log_->info("slack asked to reconnect ({})", d->reason_text);
-      co_await ws_.close();
-      co_return after_connection::refresh;
+      if (d->reason == disconnect_reason::refresh_requested || d->reason == disconnect_reason::warning) {
+        // Open the next connection now and keep reading this one until the next one says hello.
+        if (!c->successor_wanted) {
+          if (log_)
+            log_->info("slack asked for a new connection ({}); conn={} is read until it is up", d->reason_text, c->id);
+          c->successor_wanted = true;
+          c->next = after_connection::refresh;
+          c->turn.cancel();
+        }
+        continue;
+      }
+      // too_many_websockets and reasons not known yet: a new connection would not be welcome beside this one.
+      if (log_) log_->info("slack asked to reconnect ({}); closing conn={} first", d->reason_text, c->id);
+      c->next = after_connection::refresh;
+      co_await c->ws.close();
+      break;
     } else if (auto* env = std::get_if<envelope>(&incoming)) {
-      asio::co_spawn(ex_, handle_envelope(std::move(*env)), log_exception(log_, "envelope"));
+      ++c->in_flight;
+      asio::co_spawn(ex_, handle_envelope(c, std::move(*env)), log_exception(log_, "envelope"));
     } else if (auto* bad = std::get_if<malformed>(&incoming)) {
       if (log_) log_->warn("slack sent a frame kintsugi cannot read ({}); the connection stays up", bad->why);
     }
   }
+  c->ended = true;
+  forget(c);
+  c->turn.cancel();
+  if (log_) log_->debug("slack conn={} ended", c->id);
 }
 
-asio::awaitable<void> adapter::handle_envelope(envelope env) {
+// A connection is ready. Older connections that Slack asked to leave are closed now; if none of them was up until
+// this moment, something may have been said meanwhile: backfill.
+void adapter::on_hello(const connection_ptr& c, const hello& h) {
+  c->said_hello = true;
+  bool covered = false;
+  const auto others = live_;  // a copy: co_spawn may start retire() right here
+  for (const auto& other : others) {
+    if (other == c || other->ended) continue;
+    if (other->said_hello && other->ws.is_open()) covered = true;
+    if (other->successor_wanted && !other->retiring) {
+      other->retiring = true;
+      asio::co_spawn(ex_, retire(other), log_exception(log_, "retire"));
+    }
+  }
+  if (log_)
+    log_->info("slack socket ready conn={} app={} connections={}{}", c->id, h.app_id, h.num_connections,
+               covered ? " (took over without a gap)" : "");
+  if (!covered) asio::co_spawn(ex_, backfill(), log_exception(log_, "backfill"));
+}
+
+// Closes a connection a newer one took over from, once the envelopes it delivered are acked (bounded by Slack's
+// 3 s ack deadline). It is read until the close completes, so nothing it still delivers is lost.
+asio::awaitable<void> adapter::retire(connection_ptr c) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{3};
+  while (c->in_flight > 0 && !c->ended && std::chrono::steady_clock::now() < deadline) {
+    c->drained.expires_at(deadline);
+    co_await c->drained.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (log_) log_->info("slack closing conn={}: a newer connection took over", c->id);
+  co_await c->ws.close();
+}
+
+void adapter::forget(const connection_ptr& c) { std::erase(live_, c); }
+
+asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
+  // The envelope stops counting as in flight once acked, or given up whichever way this coroutine ends.
+  struct in_flight_guard {
+    connection* of;
+    void settle() {
+      if (of != nullptr && --of->in_flight == 0) of->drained.cancel();
+      of = nullptr;
+    }
+    ~in_flight_guard() { settle(); }
+  };
+  in_flight_guard pending{c.get()};
   std::vector<core::event> events;
   switch (env.type) {
     case envelope_type::events_api: {
       auto r = decode_events_api(env.payload, ctx_);
       if (!r.error.empty() && log_) log_->warn("slack events_api payload unreadable: {}", r.error);
-      if (log_) log_->debug("slack event id={} type={} retry={}", r.event_id, r.event_type, env.retry_attempt);
+      if (log_)
+        log_->debug("slack event id={} type={} retry={} conn={}", r.event_id, r.event_type, env.retry_attempt, c->id);
       events = std::move(r.events);
       break;
     }
@@ -242,8 +348,10 @@ asio::awaitable<void> adapter::handle_envelope(envelope env) {
   // Acknowledge only what is stored: if storing fails, Slack delivers the envelope again.
   const bool stored = co_await submit_all(std::move(events));
   if (!stored) co_return;
-  if (auto sent = ws_.write_front(encode_ack(env.envelope_id)); !sent && log_)
-    log_->warn("slack could not ack envelope={}: {}", env.envelope_id, sent.error().message());
+  // On the connection that delivered it, whichever is the newest now.
+  if (auto sent = c->ws.write_front(encode_ack(env.envelope_id)); !sent && log_)
+    log_->warn("slack could not ack envelope={} on conn={}: {}", env.envelope_id, c->id, sent.error().message());
+  pending.settle();
   if (!unknown.empty()) co_await learn_users(std::move(unknown));
 }
 
@@ -265,7 +373,8 @@ void adapter::note_users(const std::vector<core::event>& events, std::vector<std
   for (const auto& e : events)
     std::visit(overloaded{[&](const core::message_posted& m) { if (!m.from_bot) see(m.user); },
                           [&](const core::command_invoked& c) { see(c.user); },
-                          [&](const core::reaction_added& r) { see(r.user); }, [](const auto&) {}},
+                          [&](const core::reaction_added& r) { see(r.user); },
+                          [&](const core::member_joined& j) { see(j.user); }, [](const auto&) {}},
                e);
 }
 
@@ -283,52 +392,84 @@ asio::awaitable<void> adapter::learn_users(std::vector<std::string> ids) {
   }
 }
 
-// After every (re)connect: what was said in open incident channels while the bot was away, each message once.
+// After a reconnect that left a gap: what was said in open incident channels while the bot was away, each message
+// once and in time order. Channel messages come from conversations.history after the last captured message; thread
+// replies from conversations.replies of every thread replied to since then, whether its parent is new or older
+// (history since the incident was declared lists those parents with their latest_reply).
 asio::awaitable<void> adapter::backfill() {
-  using channel_since = std::vector<std::pair<std::string, std::string>>;
-  // (a named std::function: GCC 12 miscompiles a lambda temporary passed inside co_await)
-  std::function<channel_since(core::store&)> since = [](core::store& s) {
-    channel_since out;
+  struct channel_since {
+    std::string channel;
+    core::timestamp declared;
+    core::timestamp last;  // the newest message captured in the channel, else the declaration
+  };
+  using since_list = std::vector<channel_since>;
+  std::function<since_list(core::store&)> read = [](core::store& s) {
+    since_list out;
     for (const auto& inc : s.open_incidents()) {
       core::timestamp last = inc.declared_at;
-      for (const auto& e : s.timeline(inc.id)) {
-        if (e.kind != core::entry_kind::message) continue;
-        if (auto ref = split_message_id(e.source_id); ref && ref->channel == inc.channel)
+      if (auto latest = s.latest_message(inc.id))
+        if (auto ref = split_message_id(latest->source_id); ref && ref->channel == inc.channel)
           if (auto t = parse_ts(ref->ts); t && *t > last) last = *t;
-      }
-      out.emplace_back(inc.channel, format_ts(last));
+      out.push_back(channel_since{inc.channel, inc.declared_at, last});
     }
     return out;
   };
-  auto channels = co_await host_.run<channel_since>(std::move(since));
-  for (const auto& [channel, oldest] : channels) {
-    if (stopping_) co_return;
-    std::vector<std::vector<core::event>> pages;  // newest page first
-    std::string cursor;
-    for (int page = 0; page < 100; ++page) {
-      if (stopping_) co_return;  // a partial backfill would store newer pages without older ones: a gap
-      std::string body = "channel=" + form_value(channel) + "&oldest=" + form_value(oldest) + "&inclusive=false&limit=200";
-      if (!cursor.empty()) body += "&cursor=" + form_value(cursor);
-      auto r = co_await api_.call("conversations.history", body, settings_.bot_token, false);
-      auto h = decode_history(r.body, channel, ctx_, r.status);
-      if (!h.result.ok) {
-        if (log_) log_->warn("slack backfill of {} stopped: {}", channel, r.result.description);
-        break;
-      }
-      pages.push_back(std::move(h.events));
-      if (!h.has_more || h.next_cursor.empty()) break;
-      cursor = h.next_cursor;
+  auto channels = co_await host_.run<since_list>(std::move(read));
+  const std::string history = "conversations.history";
+  const std::string replies = "conversations.replies";
+  const std::string none;
+  for (const auto& ch : channels) {
+    const std::string oldest = format_ts(ch.last);
+    auto found = co_await list_messages(history, ch.channel, none, oldest, none);
+    std::vector<thread_ref> threads = std::move(found.threads);
+    if (found.complete && ch.declared < ch.last) {
+      // Older parents: only their threads matter, their own messages were captured before.
+      const std::string declared = format_ts(ch.declared);
+      auto older = co_await list_messages(history, ch.channel, none, declared, oldest);
+      threads.insert(threads.end(), older.threads.begin(), older.threads.end());
     }
-    std::size_t count = 0;
-    for (auto page = pages.rbegin(); page != pages.rend(); ++page) {
-      count += page->size();
-      std::vector<std::string> unknown;
-      note_users(*page, unknown);
-      co_await submit_all(std::move(*page));
-      if (!unknown.empty()) co_await learn_users(std::move(unknown));
+    const auto replied = threads_replied_after(threads, ch.last);
+    for (const auto& thread_ts : replied) {
+      auto in_thread = co_await list_messages(replies, ch.channel, thread_ts, oldest, none);
+      for (auto& e : in_thread.events) found.events.push_back(std::move(e));
     }
-    if (log_ && count > 0) log_->info("slack backfilled channel={} messages={}", channel, count);
+    auto events = order_backfill(std::move(found.events));
+    const std::size_t count = events.size();
+    std::vector<std::string> unknown;
+    note_users(events, unknown);
+    co_await submit_all(std::move(events));
+    if (!unknown.empty()) co_await learn_users(std::move(unknown));
+    if (log_ && count > 0) log_->info("slack backfilled channel={} messages={}", ch.channel, count);
   }
+}
+
+// Every page of conversations.history (or .replies of `thread_ts`) between `oldest` and `latest` (both optional):
+// after `oldest` when there is no `latest`; with one, both bounds included.
+asio::awaitable<adapter::listing> adapter::list_messages(std::string method, std::string channel, std::string thread_ts,
+                                                         std::string oldest, std::string latest) {
+  listing out;
+  std::string cursor;
+  for (int page = 0; page < 100; ++page) {
+    std::string body = "channel=" + form_value(channel) + "&limit=200";
+    if (!thread_ts.empty()) body += "&ts=" + form_value(thread_ts);
+    if (!oldest.empty()) body += "&oldest=" + form_value(oldest);
+    if (!latest.empty()) body += "&latest=" + form_value(latest);
+    body += latest.empty() ? "&inclusive=false" : "&inclusive=true";
+    if (!cursor.empty()) body += "&cursor=" + form_value(cursor);
+    auto r = co_await api_.call(method, body, settings_.bot_token, false);
+    auto h = thread_ts.empty() ? decode_history(r.body, channel, ctx_, r.status)
+                               : decode_replies(r.body, channel, ctx_, r.status);
+    if (!h.result.ok) {
+      if (log_) log_->warn("slack backfill of {} stopped: {}", channel, h.result.description);
+      out.complete = false;
+      break;
+    }
+    for (auto& e : h.events) out.events.push_back(std::move(e));
+    for (auto& t : h.threads) out.threads.push_back(std::move(t));
+    if (!h.has_more || h.next_cursor.empty()) break;
+    cursor = h.next_cursor;
+  }
+  co_return out;
 }
 
 asio::awaitable<void> adapter::sender_loop() {

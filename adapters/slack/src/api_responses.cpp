@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <exception>
+#include <set>
 #include <utility>
 
 #include "codec_detail.hpp"
@@ -193,11 +194,15 @@ user_info decode_users_info(std::string_view body, int http_status) {
   });
 }
 
-history_page decode_history(std::string_view body, std::string_view channel, const context& ctx, int http_status) {
+namespace {
+
+// conversations.history and conversations.replies share their shape; `replies`: leave the thread parent out.
+history_page decode_messages(std::string_view method, std::string_view body, std::string_view channel,
+                             const context& ctx, int http_status, bool replies) {
   return guarded([&] {
     json j = detail::parse(body);
     history_page out;
-    out.result = map_response("conversations.history", http_status, j, {});
+    out.result = map_response(method, http_status, j, {});
     if (!out.result.ok) return out;
     out.has_more = detail::boolean(j, "has_more");
     out.next_cursor = str(obj(j, "response_metadata"), "next_cursor");
@@ -210,6 +215,17 @@ history_page decode_history(std::string_view body, std::string_view channel, con
     };
     std::vector<entry> entries;
     for (const auto& m : *messages) {
+      const std::string ts = str(m, "ts");
+      const std::string thread_ts = str(m, "thread_ts");
+      const bool parent = thread_ts.empty() || thread_ts == ts;
+      if (replies && parent) continue;
+      if (!replies && parent) {
+        const auto count = detail::integer(m, "reply_count");
+        if (count > 0 && parse_ts(ts)) {
+          out.threads.push_back(
+              thread_ref{ts, static_cast<int>(std::min<std::int64_t>(count, 1'000'000)), str(m, "latest_reply")});
+        }
+      }
       auto posted = detail::decode_message(m, channel, ctx);
       if (!posted) continue;
       entry e{posted->at, {}};
@@ -226,6 +242,47 @@ history_page decode_history(std::string_view body, std::string_view channel, con
     }
     return out;
   });
+}
+
+}  // namespace
+
+history_page decode_history(std::string_view body, std::string_view channel, const context& ctx, int http_status) {
+  return decode_messages("conversations.history", body, channel, ctx, http_status, false);
+}
+
+history_page decode_replies(std::string_view body, std::string_view channel, const context& ctx, int http_status) {
+  return decode_messages("conversations.replies", body, channel, ctx, http_status, true);
+}
+
+std::vector<std::string> threads_replied_after(const std::vector<thread_ref>& threads, core::timestamp since) {
+  std::vector<std::pair<core::timestamp, std::string>> found;
+  for (const auto& t : threads) {
+    auto at = parse_ts(t.ts);
+    if (!at || t.reply_count <= 0) continue;
+    auto latest = parse_ts(t.latest_reply);
+    if (latest && *latest <= since) continue;
+    found.emplace_back(*at, t.ts);
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  std::vector<std::string> out;
+  out.reserve(found.size());
+  for (auto& [at, ts] : found) out.push_back(std::move(ts));
+  return out;
+}
+
+std::vector<core::event> order_backfill(std::vector<core::event> events) {
+  std::stable_sort(events.begin(), events.end(),
+                   [](const core::event& a, const core::event& b) { return core::time_of(a) < core::time_of(b); });
+  std::set<std::string> seen;
+  std::vector<core::event> out;
+  out.reserve(events.size());
+  for (auto& e : events) {
+    auto key = core::idempotency_key(e);
+    if (!key.empty() && !seen.insert(std::move(key)).second) continue;
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace kintsugi::slack

@@ -278,6 +278,15 @@ core::timestamp event_time(const json& ev, const json& body) {
   return core::timestamp{std::chrono::seconds{detail::integer(body, "event_time")}};
 }
 
+// member_joined_channel / member_left_channel, or a channel_join / channel_leave message: the same facts.
+void decode_membership(const json& ev, const json& body, const context& ctx, bool joined, events_api_result& out) {
+  const std::string channel = str(ev, "channel");
+  const std::string user = str(ev, "user");
+  if (channel.empty() || user.empty() || (!ctx.bot_user_id.empty() && user == ctx.bot_user_id)) return;
+  if (joined) out.events.emplace_back(core::member_joined{channel, user, event_time(ev, body)});
+  else out.events.emplace_back(core::member_left{channel, user, event_time(ev, body)});
+}
+
 void decode_message_event(const json& ev, const json& body, const context& ctx, events_api_result& out) {
   const std::string channel = str(ev, "channel");
   const std::string subtype = str(ev, "subtype");
@@ -303,7 +312,13 @@ void decode_message_event(const json& ev, const json& body, const context& ctx, 
     out.events.emplace_back(core::message_deleted{message_id(channel, ts), event_time(ev, body)});
     return;
   }
-  // channel_join (and leave, topic, purpose, message_replied…) carry no words for the timeline.
+  // channel_join / channel_leave (group_* in old private channels) say who came and went, never what was said.
+  const bool join = subtype == "channel_join" || subtype == "group_join";
+  if (join || subtype == "channel_leave" || subtype == "group_leave") {
+    decode_membership(ev, body, ctx, join, out);
+    return;
+  }
+  // Topic, purpose, message_replied… carry no words for the timeline: decode_message keeps none of them.
   if (auto m = detail::decode_message(ev, channel, ctx)) out.events.emplace_back(std::move(*m));
 }
 
@@ -328,6 +343,8 @@ void decode_event(const json& ev, const json& body, const context& ctx, events_a
     const std::string ts = str(obj(item, "message"), "ts");
     if (str(item, "type") != "message" || channel.empty() || !parse_ts(ts)) return;
     out.events.emplace_back(core::message_pinned{message_id(channel, ts), str(ev, "user"), event_time(ev, body)});
+  } else if (type == "member_joined_channel" || type == "member_left_channel") {
+    decode_membership(ev, body, ctx, type == "member_joined_channel", out);
   } else if (type == "user_change" || type == "team_join") {
     if (auto u = detail::decode_user(obj(ev, "user"))) {
       out.events.emplace_back(core::user_updated{std::move(*u), event_time(ev, body)});

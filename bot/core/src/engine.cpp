@@ -28,6 +28,8 @@ actions engine::handle(const event& e) {
                         [this](const message_pinned& p) { return on_pin(p); },
                         [this](const channel_created& c) { return on_channel_created(c); },
                         [this](const user_updated& u) { return on_user(u); },
+                        [this](const member_joined& m) { return on_membership(m.channel, m.user, m.at, true); },
+                        [this](const member_left& m) { return on_membership(m.channel, m.user, m.at, false); },
                     },
                     e);
 }
@@ -112,6 +114,33 @@ actions engine::on_user(const user_updated& u) {
   if (u.who.id.empty()) return {};
   auto known = store_.find_user(u.who.id);
   if (!known || known->display_name != u.who.display_name || known->tz != u.who.tz) store_.upsert_user(u.who);
+  return {};
+}
+
+// "<@U…> joined the channel" on the incident's timeline. Slack tells a join twice (member_joined_channel and a
+// channel_join message) and the two need not carry the same time, so a join right after the same person's join
+// (a leave after a leave) is the same one told again. A later issue frees the roles of a holder who leaves.
+actions engine::on_membership(const std::string& channel, const std::string& user, timestamp at, bool joined) {
+  if (user.empty() || (!options_.bot_user.empty() && user == options_.bot_user)) return {};
+  auto inc = store_.incident_in_channel(channel);
+  if (!inc || !captures(*inc)) return {};
+  const std::string who = mention(user);
+  const std::string text = who + (joined ? " joined the channel" : " left the channel");
+  const auto recent = store_.timeline(inc->id, 50);
+  for (auto e = recent.rbegin(); e != recent.rend(); ++e) {
+    if (e->kind != entry_kind::system || e->author != bot_author || !e->text.starts_with(who + " ")) continue;
+    if (!e->text.ends_with(" joined the channel") && !e->text.ends_with(" left the channel")) continue;
+    const auto apart = e->at > at ? e->at - at : at - e->at;
+    if (e->text == text && apart <= std::chrono::minutes{1}) return {};
+    break;  // only this person's latest join or leave counts
+  }
+  timeline_entry e;
+  e.incident_id = inc->id;
+  e.at = at;
+  e.author = std::string{bot_author};
+  e.kind = entry_kind::system;
+  e.text = text;
+  store_.add_entry(e);
   return {};
 }
 

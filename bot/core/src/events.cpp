@@ -18,6 +18,9 @@ std::string idempotency_key(const event& e) {
           [](const message_pinned& p) { return "pin:" + p.id; },
           [](const channel_created& c) { return "chan:" + c.name + ":" + c.id; },
           [](const user_updated&) { return std::string{}; },  // applying it twice changes nothing
+          // A platform may say the same join twice in two shapes (an event and a message) with the same time.
+          [](const member_joined& m) { return "join:" + m.channel + ":" + m.user + ":" + format_iso(m.at); },
+          [](const member_left& m) { return "leave:" + m.channel + ":" + m.user + ":" + format_iso(m.at); },
       },
       e);
 }

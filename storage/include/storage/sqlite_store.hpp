@@ -73,6 +73,7 @@ class sqlite_store final : public core::store {
   void update_entry(const core::timeline_entry& e) override;
   std::optional<core::timeline_entry> entry_by_source(std::string_view source_id) override;
   std::vector<core::timeline_entry> timeline(core::id_t incident_id, std::size_t last = 0) override;
+  std::optional<core::timeline_entry> latest_message(core::id_t incident_id) override;
   void add_revision(const core::revision& r) override;
   std::vector<core::revision> revisions(core::id_t entry_id) override;
   std::vector<core::revision> revisions_of_incident(core::id_t incident_id) override;

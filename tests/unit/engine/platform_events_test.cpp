@@ -1,4 +1,4 @@
-// Events that only chat platforms send: pins, channels they created for us, directory updates.
+// Events that only chat platforms send: pins, channels they created for us, directory updates, joins and leaves.
 #include "engine_fixture.hpp"
 
 using namespace kintsugi::core;
@@ -38,6 +38,37 @@ TEST_SUITE("engine platform events") {
     b.send(channel_created{"inc-unknown", "C0OTHER", t(4)});
     b.send(channel_created{"C0NEW", "C0NEW", t(5)});
     CHECK(b.inc().channel == "C0NEW");
+  }
+
+  TEST_CASE("joins and leaves of an incident channel are system entries on its timeline, each once") {
+    engine_options o;
+    o.bot_user = "UBOT";
+    bot b{o};
+    b.send(member_joined{"inc-db", "U1", t(-5)});  // no incident there yet: nothing to record
+    b.start_db("inc-db");
+    const auto before = b.entries_of(entry_kind::system).size();
+    CHECK(b.send(member_joined{"inc-db", "U2", t(1)}).empty());
+    // The same join again (a redelivery): the inbox folds it.
+    b.send(member_joined{"inc-db", "U2", t(1)});
+    CHECK(b.outcome().duplicate);
+    // Told a second time with another time (Slack's channel_join message after member_joined_channel): once.
+    b.send(member_joined{"inc-db", "U2", t(1) + std::chrono::milliseconds{300}});
+    CHECK_FALSE(b.outcome().duplicate);
+    b.send(member_left{"inc-db", "U2", t(3)});
+    b.send(member_joined{"inc-db", "U2", t(4)});  // back again: a new join
+    b.send(member_left{"inc-db", "U2", t(4) + std::chrono::seconds{20}});
+    b.send(member_joined{"inc-db", "UBOT", t(5)});  // the bot itself
+    b.send(member_joined{"elsewhere", "U3", t(5)});  // not an incident channel
+    auto system = b.entries_of(entry_kind::system);
+    REQUIRE(system.size() == before + 4);
+    std::vector<std::string> texts;
+    for (auto k = before; k < system.size(); ++k) texts.push_back(system[k].text);
+    CHECK(texts == std::vector<std::string>{"<@U2> joined the channel", "<@U2> left the channel",
+                                            "<@U2> joined the channel", "<@U2> left the channel"});
+    CHECK(system[before].at == t(1));
+    CHECK(system[before].author == bot_author);
+    CHECK(b.entries_of(entry_kind::message).empty());
+    CHECK(idempotency_key(member_joined{"C1", "U2", t(1)}) != idempotency_key(member_left{"C1", "U2", t(1)}));
   }
 
   TEST_CASE("directory updates fill in names and time zones") {

@@ -6,9 +6,17 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
 #include <chrono>
+#include <functional>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -167,7 +175,70 @@ asio::awaitable<std::vector<std::string>> write_and_close(net::ws_client* client
   co_return out;
 }
 
+// Connects, then reads once; the read is what abort() must end.
+asio::awaitable<void> connect_and_read(net::ws_client* client, std::string url, std::vector<std::string>* out) {
+  auto connected = co_await client->connect(url);
+  out->push_back(connected ? "connected" : "connect error:" + connected.error().message());
+  if (!connected) co_return;
+  auto read = co_await client->read();
+  out->push_back(read ? "text:" + *read : "error:" + read.error().message());
+}
+
 }  // namespace
+
+TEST_CASE("ws_client: abort ends a pending read or connect at once and leaves the io_context with no work") {
+  // The server runs on its own thread, so that the client's io_context holds only the client's work: run()
+  // returns as soon as nothing of the connection is pending (Beast's idle/ping timer included).
+  net_fixture f;
+  asio::io_context server_io;
+  fake_tls_server server(server_io, f.ca.server_context());
+  server.on_websocket("/ws", go_silent);
+  auto server_work = asio::make_work_guard(server_io);
+  std::thread server_thread;
+  auto on_server = [&](auto fn) {  // runs fn on the server's thread and returns its result
+    std::promise<decltype(fn())> result;
+    asio::post(server_io, [&] { result.set_value(fn()); });
+    return result.get_future().get();
+  };
+  struct stop_server {  // also when a REQUIRE ends the test early
+    std::function<void()> stop;
+    ~stop_server() { stop(); }
+  } stopper{[&] {
+    asio::post(server_io, [&] { server.stop(); });
+    server_work.reset();
+    if (server_thread.joinable()) server_thread.join();
+  }};
+  std::vector<std::string> steps;
+  // A long idle timeout (the first ping would be 10 s away) and a long connect timeout.
+  net::ws_client client(f.io.get_executor(), f.client_tls, {.connect_timeout = 20s, .idle_timeout = 20s}, f.log);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+
+  SUBCASE("while reading") {
+    server_thread = std::thread([&] { server_io.run(); });
+    asio::co_spawn(f.io, connect_and_read(&client, server.url("wss", "/ws"), &steps), asio::detached);
+    while (!client.is_open() && std::chrono::steady_clock::now() < deadline) f.io.run_one_for(50ms);
+    REQUIRE(client.is_open());
+    f.io.poll();  // the read starts and Beast arms its timer
+  }
+  SUBCASE("while connecting") {
+    server.set_silent(true);  // accepts, never answers the TLS handshake
+    server_thread = std::thread([&] { server_io.run(); });
+    asio::co_spawn(f.io, connect_and_read(&client, server.url("wss", "/ws"), &steps), asio::detached);
+    while (on_server([&] { return server.accepted(); }) == 0 && std::chrono::steady_clock::now() < deadline)
+      f.io.run_one_for(50ms);
+    REQUIRE(steps.empty());
+  }
+
+  client.abort();
+  const auto start = std::chrono::steady_clock::now();
+  f.io.run_for(5s);
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(f.io.stopped());  // out of work, not out of time
+  CHECK(took < 1s);
+  CHECK_FALSE(client.is_open());
+  REQUIRE_FALSE(steps.empty());
+  CHECK(steps.back().find("error:") != std::string::npos);
+}
 
 TEST_CASE("ws_client: wss with an Authorization header; frames both ways; write_front first; server close") {
   net_fixture f;

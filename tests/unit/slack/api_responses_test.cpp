@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "slack_test_util.hpp"
 
@@ -277,6 +278,118 @@ TEST_SUITE("slack api responses: methods") {
     CHECK(edit.at == *slack::parse_ts("1700000005"));
     CHECK(std::get<core::message_posted>(h.events[3]).text == "newest");
     CHECK(h.next_cursor.empty());
+  }
+
+  TEST_CASE("history lists its thread parents; threads_replied_after picks those replied to since") {
+    json page = {{"ok", true},
+                 {"has_more", false},
+                 {"messages",
+                  json::array({{{"type", "message"},
+                                {"user", "U2"},
+                                {"text", "newer thread"},
+                                {"ts", "1700000009.000000"},
+                                {"thread_ts", "1700000009.000000"},
+                                {"reply_count", 1},
+                                {"latest_reply", "1700000010.000000"}},
+                               {{"type", "message"},
+                                {"subtype", "thread_broadcast"},
+                                {"user", "U1"},
+                                {"text", "also in the channel"},
+                                {"ts", "1700000008.000000"},
+                                {"thread_ts", "1700000001.000000"}},
+                               {{"type", "message"}, {"user", "U1"}, {"text", "no thread"}, {"ts", "1700000002.0"}},
+                               {{"type", "message"},
+                                {"user", "U1"},
+                                {"text", "old thread"},
+                                {"ts", "1700000001.000000"},
+                                {"thread_ts", "1700000001.000000"},
+                                {"reply_count", 3},
+                                {"latest_reply", "1700000008.000000"}}})}};
+    auto h = slack::decode_history(page.dump(), "C1", ctx);
+    REQUIRE(h.result.ok);
+    REQUIRE(h.threads.size() == 2);
+    CHECK(h.threads[0].ts == "1700000009.000000");
+    CHECK(h.threads[0].reply_count == 1);
+    CHECK(h.threads[0].latest_reply == "1700000010.000000");
+    CHECK(h.threads[1].ts == "1700000001.000000");
+    // Parents are messages like any other; the broadcast reply too, with its thread.
+    REQUIRE(h.events.size() == 4);
+    CHECK(std::get<core::message_posted>(h.events[2]).thread_id == "C1:1700000001.000000");
+
+    auto since = [](const char* ts) { return *slack::parse_ts(ts); };
+    CHECK(slack::threads_replied_after(h.threads, since("1700000000")) ==
+          std::vector<std::string>{"1700000001.000000", "1700000009.000000"});
+    CHECK(slack::threads_replied_after(h.threads, since("1700000008")) == std::vector<std::string>{"1700000009.000000"});
+    CHECK(slack::threads_replied_after(h.threads, since("1700000010")).empty());
+    // A thread that does not say when it was last replied to is looked at; repeated threads once.
+    std::vector<slack::thread_ref> vague{{"1700000004.000000", 2, ""}, {"1700000004.000000", 2, ""},
+                                         {"1700000003.000000", 0, ""}, {"not a ts", 5, ""}};
+    CHECK(slack::threads_replied_after(vague, since("1700000010")) == std::vector<std::string>{"1700000004.000000"});
+  }
+
+  TEST_CASE("replies: the replies of a thread without its parent, oldest first, with paging") {
+    json page = {{"ok", true},
+                 {"has_more", true},
+                 {"response_metadata", {{"next_cursor", "bmV4dA=="}}},
+                 {"messages",
+                  json::array({{{"type", "message"},
+                                {"user", "U1"},
+                                {"text", "the parent"},
+                                {"ts", "1700000001.000000"},
+                                {"thread_ts", "1700000001.000000"},
+                                {"reply_count", 2},
+                                {"latest_reply", "1700000007.000000"}},
+                               {{"type", "message"},
+                                {"user", "U2"},
+                                {"text", "second reply"},
+                                {"ts", "1700000007.000000"},
+                                {"thread_ts", "1700000001.000000"},
+                                {"parent_user_id", "U1"}},
+                               {{"type", "message"},
+                                {"user", "U3"},
+                                {"text", "first reply"},
+                                {"ts", "1700000005.000000"},
+                                {"thread_ts", "1700000001.000000"},
+                                {"parent_user_id", "U1"}},
+                               {{"type", "message"},
+                                {"bot_id", "B0BOT"},
+                                {"text", "the bot in the thread"},
+                                {"ts", "1700000006.000000"},
+                                {"thread_ts", "1700000001.000000"}}})}};
+    auto r = slack::decode_replies(page.dump(), "C1", ctx);
+    REQUIRE(r.result.ok);
+    CHECK(r.has_more);
+    CHECK(r.next_cursor == "bmV4dA==");
+    CHECK(r.threads.empty());
+    REQUIRE(r.events.size() == 3);
+    const auto& first = std::get<core::message_posted>(r.events[0]);
+    CHECK(first.text == "first reply");
+    CHECK(first.id == "C1:1700000005.000000");
+    CHECK(first.thread_id == "C1:1700000001.000000");
+    CHECK(first.user == "U3");
+    CHECK(std::get<core::message_posted>(r.events[1]).from_bot);
+    CHECK(std::get<core::message_posted>(r.events[2]).text == "second reply");
+
+    auto failed = slack::decode_replies(R"({"ok":false,"error":"thread_not_found"})", "C1", ctx);
+    CHECK_FALSE(failed.result.ok);
+    CHECK(failed.result.description.starts_with("conversations.replies: thread_not_found"));
+  }
+
+  TEST_CASE("order_backfill: time order across pages and threads, each event once") {
+    auto at = [](const char* ts) { return *slack::parse_ts(ts); };
+    std::vector<core::event> found{
+        core::message_posted{"C1:3.0", "C1", "U1", "later", at("3"), false, {}},
+        core::message_edited{"C1:1.0", "edited", at("4")},
+        core::message_posted{"C1:1.0", "C1", "U1", "first", at("1"), false, {}},
+        core::message_posted{"C1:2.0", "C1", "U2", "a reply", at("2"), false, "C1:1.0"},
+        core::message_posted{"C1:3.0", "C1", "U1", "later", at("3"), false, {}},  // broadcast: listed twice
+    };
+    auto ordered = slack::order_backfill(std::move(found));
+    REQUIRE(ordered.size() == 4);
+    CHECK(std::get<core::message_posted>(ordered[0]).text == "first");
+    CHECK(std::get<core::message_posted>(ordered[1]).text == "a reply");
+    CHECK(std::get<core::message_posted>(ordered[2]).text == "later");
+    CHECK(std::get<core::message_edited>(ordered[3]).text == "edited");
   }
 
   TEST_CASE("the trimmed history union sample, marked ok: one bot message and its edit") {

@@ -218,12 +218,63 @@ TEST_SUITE("slack codec: events api fixtures") {
     CHECK(e.at == iso("2021-02-18T07:18:24.0064Z"));
   }
 
-  TEST_CASE("a member joining gives no event (event_callback_message_channel_join.json)") {
+  TEST_CASE("a member joining is member_joined, never a message (event_callback_message_channel_join.json)") {
     auto r = slack::decode_events_api(fixture("events/event_callback_message_channel_join.json"), ctx);
     CHECK(r.error.empty());
     CHECK(r.event_id == "Ev01NLSVPKEG");
     CHECK(r.event_type == "message/channel_join");
-    CHECK(r.events.empty());
+    const auto& j = only<core::member_joined>(r.events);
+    CHECK(j.channel == "C01N7UHFD54");
+    CHECK(j.user == "U01NK1K9L68");
+    CHECK(j.at == iso("2021-02-17T17:28:24.0004Z"));
+    // The bot's own join says nothing.
+    auto own = slack::decode_events_api(fixture("events/event_callback_message_channel_join.json"),
+                                        {"U01NK1K9L68", "B0KINTSUGI"});
+    CHECK(own.events.empty());
+  }
+
+  TEST_CASE("member_joined_channel, member_left_channel and channel_leave") {
+    json joined = {{"type", "event_callback"},
+                   {"event_id", "Ev1"},
+                   {"event_time", 1613582904},
+                   {"event",
+                    {{"type", "member_joined_channel"},
+                     {"user", "U2"},
+                     {"channel", "C1"},
+                     {"channel_type", "C"},
+                     {"team", "T1"},
+                     {"inviter", "U1"},
+                     {"event_ts", "1613582904.000500"}}}};
+    auto r = decode(joined);
+    CHECK(r.event_type == "member_joined_channel");
+    const auto& j = only<core::member_joined>(r.events);
+    CHECK(j.channel == "C1");
+    CHECK(j.user == "U2");
+    CHECK(j.at == iso("2021-02-17T17:28:24.0005Z"));
+
+    json left = joined;
+    left["event"] = {{"type", "member_left_channel"}, {"user", "U2"}, {"channel", "C1"}, {"channel_type", "C"},
+                     {"team", "T1"}, {"event_ts", "1613582999.000100"}};
+    const auto& l = only<core::member_left>(decode(left).events);
+    CHECK(l.channel == "C1");
+    CHECK(l.user == "U2");
+    CHECK(l.at == iso("2021-02-17T17:29:59.0001Z"));
+
+    json leave_message = joined;
+    leave_message["event"] = {{"type", "message"}, {"subtype", "channel_leave"}, {"user", "U2"},
+                              {"text", "<@U2> has left the channel"}, {"channel", "C1"},
+                              {"ts", "1613583000.000200"}, {"event_ts", "1613583000.000200"}};
+    const auto& m = only<core::member_left>(decode(leave_message).events);
+    CHECK(m.user == "U2");
+    CHECK(m.at == iso("2021-02-17T17:30:00.0002Z"));
+
+    // Without a user or a channel there is nothing to say; the bot's own leave neither.
+    json no_user = joined;
+    no_user["event"].erase("user");
+    CHECK(decode(no_user).events.empty());
+    json bot_left = left;
+    bot_left["event"]["user"] = ctx.bot_user_id;
+    CHECK(decode(bot_left).events.empty());
   }
 
   TEST_CASE("another bot's thread reply, and our own (event_callback_bot_message_thread_reply_partial.json)") {

@@ -423,6 +423,32 @@ TEST_CASE("sqlite_store: the timeline is in (at, id) order and `last` keeps the 
   });
 }
 
+TEST_CASE("sqlite_store: latest_message is the newest chat message, not a bot entry nor another incident's") {
+  on_both([](sqlite_store& s) {
+    const auto one = s.create_incident(plain_incident("C-1", at(0)));
+    const auto two = s.create_incident(plain_incident("C-2", at(0)));
+    CHECK_FALSE(s.latest_message(one).has_value());
+    s.add_entry(bot_entry(one, at(1), "declared"));
+    CHECK_FALSE(s.latest_message(one).has_value());
+    s.add_entry(message(one, "m3", at(3), "three"));
+    s.add_entry(message(one, "m1", at(1), "one"));  // backfilled after m3
+    s.add_entry(message(one, "m3b", at(3), "three-b"));  // a tie: the later insertion is newer
+    s.add_entry(bot_entry(one, at(5), "status: identified"));
+    auto note = message(one, "n1", at(6), "a note with a source");
+    note.kind = core::entry_kind::note;
+    s.add_entry(note);
+    s.add_entry(message(two, "x1", at(9), "other incident"));
+    const auto latest = s.latest_message(one);
+    REQUIRE(latest.has_value());
+    CHECK(latest->source_id == "m3b");
+    CHECK(latest->text == "three-b");
+    // The same answer as the default, which reads the whole timeline.
+    CHECK(s.kintsugi::core::store::latest_message(one)->source_id == "m3b");
+    CHECK(s.latest_message(two)->source_id == "x1");
+    CHECK_FALSE(s.latest_message(99).has_value());
+  });
+}
+
 TEST_CASE("sqlite_store: update_entry records an edit and a deletion") {
   on_both([](sqlite_store& s) {
     const auto incident = s.create_incident(plain_incident("C-1", at(0)));

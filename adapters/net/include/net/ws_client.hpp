@@ -77,7 +77,9 @@ class ws_client {
       boost::beast::websocket::close_code code = boost::beast::websocket::close_code::normal,
       std::string reason = {});
 
-  // Drops the connection at once, without a close frame.
+  // Drops the connection at once, without a close frame: the socket is closed and every timer of it cancelled,
+  // so a pending read() returns now and nothing of the connection keeps the io_context busy. A connect() under
+  // way fails as well.
   void abort();
 
   bool is_open() const;
@@ -93,6 +95,7 @@ class ws_client {
   ws_config config_;
   std::shared_ptr<spdlog::logger> log_;
   std::shared_ptr<detail::ws_connection> connection_;
+  std::weak_ptr<detail::ws_connection> connecting_;  // during connect(), so that abort() can cut it short
   unsigned last_handshake_status_ = 0;
 };
 

@@ -1,9 +1,13 @@
 #pragma once
 // kintsugi in Slack, Socket Mode: auth.test, then apps.connections.open and the websocket. Every envelope is acked
-// as soon as what it carries is durably stored (runtime::host::submit), `disconnect` frames are obeyed, a dropped
-// socket is reconnected with jittered backoff (cap 60 s), and after every (re)connect the open incident channels
-// are backfilled from conversations.history. What the bot says leaves through the store's outbox, so a crash or
-// a 5xx loses nothing.
+// on the connection that delivered it, as soon as what it carries is durably stored (runtime::host::submit).
+// `disconnect` frames are obeyed: on refresh_requested or warning a new connection is opened while the old one is
+// still read, and the old one is closed once the new one said hello (or it ends by itself), so a refresh leaves no
+// gap; link_disabled stops the adapter. A dropped socket is reconnected with jittered backoff (cap 60 s), and after
+// every reconnect that left a gap the open incident channels are backfilled from conversations.history and, for
+// threads replied to meanwhile, conversations.replies. Several connections may deliver the same event: the
+// store's inbox keeps it once. What the bot says leaves through the store's outbox, so a crash or a 5xx loses
+// nothing.
 // In HTTP mode (slack::http_mode receives what Slack sends) the same adapter runs without the socket:
 // run_sender_only() identifies the bot, backfills once and delivers the outbox; note_stored() learns new people.
 #include <boost/asio/any_io_executor.hpp>
@@ -17,6 +21,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/events.hpp"
 #include "net/ws_client.hpp"
@@ -66,16 +71,24 @@ class adapter {
 
  private:
   enum class after_connection { reconnect, refresh, stop };
+  struct connection;  // one Socket Mode websocket (adapter.cpp)
+  using connection_ptr = std::shared_ptr<connection>;
+  struct listing;  // messages and threads found by a backfill's paging (adapter.cpp)
 
   boost::asio::awaitable<bool> identify();
   boost::asio::awaitable<void> socket_loop();
-  boost::asio::awaitable<after_connection> serve(std::string url);
-  boost::asio::awaitable<void> handle_envelope(envelope env);
+  boost::asio::awaitable<void> serve(connection_ptr c);
+  void on_hello(const connection_ptr& c, const hello& h);
+  boost::asio::awaitable<void> retire(connection_ptr c);
+  void forget(const connection_ptr& c);
+  boost::asio::awaitable<void> handle_envelope(connection_ptr c, envelope env);
   boost::asio::awaitable<bool> submit_all(std::vector<core::event> events);
   boost::asio::awaitable<void> sender_loop();
   boost::asio::awaitable<bool> deliver(core::action a);
   boost::asio::awaitable<bool> perform(api_call call);
   boost::asio::awaitable<void> backfill();
+  boost::asio::awaitable<listing> list_messages(std::string method, std::string channel, std::string thread_ts,
+                                                std::string oldest, std::string latest);
   boost::asio::awaitable<void> learn_users(std::vector<std::string> ids);
   void note_users(const std::vector<core::event>& events, std::vector<std::string>& out);
   std::string resolve_channel(const std::string& channel) const;
@@ -88,7 +101,8 @@ class adapter {
   std::shared_ptr<spdlog::logger> log_;
   web_api api_;
   context ctx_;
-  net::ws_client ws_;
+  std::vector<connection_ptr> live_;  // connections being opened or read, oldest first
+  std::size_t connections_opened_ = 0;
   boost::asio::steady_timer wake_;
   bool stopping_ = false;
   bool wake_requested_ = false;

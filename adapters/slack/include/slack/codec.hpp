@@ -107,7 +107,10 @@ struct events_api_result {
 //   message/message_changed -> message_edited{"<channel>:<message.ts>", message.text, at = event ts}
 //       (nothing when previous_message has the same text: unfurls and reply counts also send these)
 //   message/message_deleted -> message_deleted{"<channel>:<deleted_ts>"}
-//   message/channel_join and other subtypes -> nothing
+//   message/channel_join, member_joined_channel -> member_joined{channel, user, at}
+//   message/channel_leave, member_left_channel  -> member_left{channel, user, at}
+//       (group_join / group_leave alike; never a message_posted; nothing for the bot's own user)
+//   other subtypes (topic, purpose, message_replied…) -> nothing
 //   reaction_added on a message -> reaction_added{"<item.channel>:<item.ts>", user, reaction}
 //   pin_added of a message -> message_pinned{"<item.channel>:<item.message.ts>", user}
 //   user_change, team_join -> user_updated

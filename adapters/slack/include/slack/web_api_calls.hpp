@@ -119,16 +119,38 @@ struct user_info {
 };
 user_info decode_users_info(std::string_view body, int http_status = 200);
 
+// A message with a thread under it (reply_count > 0), as conversations.history lists it.
+struct thread_ref {
+  std::string ts;            // the parent's ts, which is the thread's thread_ts
+  int reply_count = 0;
+  std::string latest_reply;  // ts of the newest reply; empty when the listing did not say
+};
+
 struct history_page {
   api_result result;
   // The page's messages as events, oldest first: message_posted for each message kintsugi keeps, plus a
   // message_edited after it when the message was edited (so an edit missed while away is caught up).
   std::vector<core::event> events;
+  // The page's thread parents, in the order listed (kept or not: a thread under a bot's post counts too).
+  std::vector<thread_ref> threads;
   bool has_more = false;
   std::string next_cursor;  // pass as `cursor` for the next page; empty on the last
 };
-// conversations.history or conversations.replies for `channel` (the messages do not name it).
+// conversations.history for `channel` (the messages do not name it).
 history_page decode_history(std::string_view body, std::string_view channel, const context& ctx,
                             int http_status = 200);
+// conversations.replies of one thread in `channel`: the replies only. Slack lists the parent first on every
+// page; it is a channel message, which conversations.history brings, so it is left out here.
+history_page decode_replies(std::string_view body, std::string_view channel, const context& ctx,
+                            int http_status = 200);
+
+// The ts of the threads that were replied to after `since` (latest_reply newer; a thread whose listing does not
+// say when it was last replied to counts as well), each once, oldest parent first.
+std::vector<std::string> threads_replied_after(const std::vector<thread_ref>& threads, core::timestamp since);
+
+// What a backfill found, from several pages and threads, ready to submit: in time order (an edit after its
+// message; equal times keep their order) and each event once (by core::idempotency_key; a broadcast reply is
+// listed by conversations.history and conversations.replies alike).
+std::vector<core::event> order_backfill(std::vector<core::event> events);
 
 }  // namespace kintsugi::slack

@@ -74,8 +74,22 @@ struct user_updated {
   timestamp at{};
 };
 
+// Someone joined or left a channel (Slack's member_joined_channel / member_left_channel, and the channel_join /
+// channel_leave messages that say the same). The bot's own comings and goings are not reported.
+struct member_joined {
+  std::string channel;
+  std::string user;
+  timestamp at{};
+};
+
+struct member_left {
+  std::string channel;
+  std::string user;
+  timestamp at{};
+};
+
 using event = std::variant<message_posted, message_edited, message_deleted, reaction_added, command_invoked, clock_tick,
-                           message_pinned, channel_created, user_updated>;
+                           message_pinned, channel_created, user_updated, member_joined, member_left>;
 
 // The key under which an event is remembered, so that a redelivery changes nothing.
 // Empty for events that need no deduplication (ticks).

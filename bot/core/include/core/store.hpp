@@ -67,6 +67,14 @@ class store {
   virtual std::optional<timeline_entry> entry_by_source(std::string_view source_id) = 0;
   // Entries of an incident in time order (ties by insertion); `last` > 0 keeps only the last ones.
   virtual std::vector<timeline_entry> timeline(id_t incident_id, std::size_t last = 0) = 0;
+  // The newest captured chat message of an incident (kind message, with a source id), where a backfill picks
+  // up. This default reads the whole timeline; a store with an index answers it in one lookup.
+  virtual std::optional<timeline_entry> latest_message(id_t incident_id) {
+    std::optional<timeline_entry> out;
+    for (auto& e : timeline(incident_id))
+      if (e.kind == entry_kind::message && !e.source_id.empty()) out = std::move(e);
+    return out;
+  }
   virtual void add_revision(const revision& r) = 0;
   virtual std::vector<revision> revisions(id_t entry_id) = 0;
   // Every revision of every entry of an incident, by entry then time.
