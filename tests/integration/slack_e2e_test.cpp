@@ -445,7 +445,7 @@ TEST_CASE("refresh_requested: a new apps.connections.open and websocket, and the
   CHECK(messages[1]["at"] == iso_of_ts(ts));
 }
 
-TEST_CASE("refresh_requested: the old connection is read until the new one says hello; acks go back where they came") {
+TEST_CASE("refresh_requested: the old connection is read until the new one says hello, acks go back where they came") {
   slack_world w;
   w.start();
   w.declare();

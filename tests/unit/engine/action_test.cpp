@@ -255,7 +255,7 @@ TEST_CASE("reopen brings a closed item back") {
   CHECK(e.text == "Action #1 is already open.");
 }
 
-TEST_CASE("snooze: quiet until then; the due date moves only when the snooze passes it") {
+TEST_CASE("snooze: quiet until then, the due date moves only when the snooze passes it") {
   bot b;
   with_one_action(b);  // due 2026-12-04
   SUBCASE("within the due date") {

@@ -9,7 +9,7 @@ using namespace kintsugi::test::engine_fx;
 
 TEST_SUITE("engine analysis") {
 
-TEST_CASE("summary and impact are stored; writing again replaces them") {
+TEST_CASE("summary and impact are stored, writing again replaces them") {
   bot b;
   b.start_db("inc-db");
   auto out = b.cmd("alice", "inc-db", "summary Checkout failed for 40 minutes after a config change", t(60));
@@ -122,7 +122,7 @@ TEST_CASE("lessons keep their kind and are announced with its heading") {
   CHECK(ls[3].at == t(83));
 }
 
-TEST_CASE("review: scheduled, then moved; the facilitator is named when there is one") {
+TEST_CASE("review: scheduled, then moved, the facilitator is named when there is one") {
   bot b;
   b.start_db("inc-db");
   auto out = b.cmd("alice", "inc-db", "review 2026-11-23 14:00", t(90));
@@ -183,7 +183,7 @@ TEST_CASE("a why that makes a person in the incident the subject of a failure ge
   CHECK(b.db.whys(1)[0].text == "bob forgot to renew the cert");  // stored as written
 }
 
-TEST_CASE("the declarer and action owners count as people in the incident; display names too") {
+TEST_CASE("the declarer and action owners count as people in the incident, display names too") {
   bot b;
   b.db.upsert_user(user{"U42", "Dana", ""});
   b.start_db("inc-db");

@@ -197,7 +197,7 @@ TEST_CASE("a deletion marks the entry deleted and keeps its text") {
   }
 }
 
-TEST_CASE("a pushpin marks a key event; other emoji do not") {
+TEST_CASE("a pushpin marks a key event, other emoji do not") {
   bot b;
   b.start_db("inc-db");
   b.say("m1", "bob", "inc-db", "failover started", t(1));

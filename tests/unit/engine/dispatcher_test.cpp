@@ -73,7 +73,7 @@ TEST_CASE("a duplicate inside one batch is recognised") {
   CHECK(b.timeline().size() == 3);
 }
 
-TEST_CASE("an event that throws is rolled back alone; the rest of the batch commits") {
+TEST_CASE("an event that throws is rolled back alone, the rest of the batch commits") {
   bot b;
   b.start_db("inc-db");
   fail_on(b, "add_entry", "boom");
@@ -155,7 +155,7 @@ TEST_CASE("an empty batch does nothing") {
 
 TEST_SUITE("dispatcher outbox") {
 
-TEST_CASE("process queues the replies; deliver sends them oldest first and marks them sent") {
+TEST_CASE("process queues the replies, deliver sends them oldest first and marks them sent") {
   bot b;
   const event ev = b.command("alice", "inc-db", "start DB down", t0);
   const auto outcomes = b.disp.process(std::span<const event>{&ev, 1});

@@ -189,7 +189,7 @@ TEST_CASE("the same severity again: an ephemeral and no entry") {
   CHECK(b.entries_of(entry_kind::severity).empty());
 }
 
-TEST_CASE("status changes are key timeline entries; monitoring sets mitigated once") {
+TEST_CASE("status changes are key timeline entries, monitoring sets mitigated once") {
   bot b;
   b.start_db("inc-db");
   auto out = b.cmd("alice", "inc-db", "status identified", t(4));

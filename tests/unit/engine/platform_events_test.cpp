@@ -5,7 +5,7 @@ using namespace kintsugi::core;
 using namespace kintsugi::test::engine_fx;
 
 TEST_SUITE("engine platform events") {
-  TEST_CASE("a pinned message is a key event; a pin of something not captured changes nothing") {
+  TEST_CASE("a pinned message is a key event, a pin of something not captured changes nothing") {
     bot b;
     b.start_db("inc-db");
     b.say("m1", "bob", "inc-db", "disk full on db-1", t(2));

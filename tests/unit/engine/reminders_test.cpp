@@ -51,7 +51,7 @@ timestamp day(int d, int hour, int minute = 0) {  // 2026-11-<d> hh:mm UTC (t0 i
 
 TEST_SUITE("engine reminders") {
 
-TEST_CASE("roles: commander asked after 5 min then every 10, at most 5 times; scribe and facilitator after 15") {
+TEST_CASE("roles: commander asked after 5 min then every 10, at most 5 times, scribe and facilitator after 15") {
   bot b;
   b.start_db();
   auto seen = tick_through(b, t(1), t(120), std::chrono::minutes{1});
@@ -70,7 +70,7 @@ TEST_CASE("roles: commander asked after 5 min then every 10, at most 5 times; sc
   CHECK(system_entries_with(b, "Asked for a commander (5 of 5)") == 1);
 }
 
-TEST_CASE("roles: a taken role is not asked for again; the others still are") {
+TEST_CASE("roles: a taken role is not asked for again, the others still are") {
   bot b;
   b.start_db();
   b.cmd("bob", "inc-db", "role commander me", t(3));
@@ -80,7 +80,7 @@ TEST_CASE("roles: a taken role is not asked for again; the others still are") {
   CHECK(count_with(seen, "needs a scribe") == 2);  // 15 and 25
 }
 
-TEST_CASE("update nudges: a DM to the commander when updates go quiet, by severity; an update resets it") {
+TEST_CASE("update nudges: a DM to the commander when updates go quiet, by severity, an update resets it") {
   bot b;
   b.start_db("inc-db", " sev2");
   b.cmd("bob", "inc-db", "role commander me", t(1));
@@ -101,7 +101,7 @@ TEST_CASE("update nudges: a DM to the commander when updates go quiet, by severi
   CHECK(system_entries_with(b, "Nudged <@bob> for a status update") == 2);
 }
 
-TEST_CASE("update nudges: sev1 every 15 min; snooze, stop from a DM, resume; none after resolve") {
+TEST_CASE("update nudges: sev1 every 15 min, snooze, stop from a DM, resume, none after resolve") {
   bot b;
   b.start_db("inc-db", " sev1");
   b.cmd("bob", "inc-db", "role commander me", t(0));
@@ -137,7 +137,7 @@ TEST_CASE("nudge: clear errors for bad input, and nothing changes") {
   CHECK(b.inc().nudges);
 }
 
-TEST_CASE("review: the facilitator is asked at resolve, with a deadline and what is missing; reminded once if unscheduled") {
+TEST_CASE("review: the facilitator is asked at resolve, with a deadline and what is missing, reminded once if unscheduled") {
   bot b;
   b.start_db("inc-db", " sev1");
   b.cmd("carol", "inc-db", "role facilitator me", t(1));
@@ -165,7 +165,7 @@ TEST_CASE("review: no reminder once the review is scheduled") {
   CHECK(count_with(seen, "review") == 0);
 }
 
-TEST_CASE("actions: two days before, on the day, every two business days overdue; escalation after three; none once done") {
+TEST_CASE("actions: two days before, on the day, every two business days overdue, escalation after three, none once done") {
   bot b;
   b.start_db();
   b.cmd("alice", "inc-db", "role commander me", t(1));
@@ -224,7 +224,7 @@ TEST_CASE("actions: a coarse clock sends one reminder per item, not every missed
   CHECK(count_with(seen, "dm @bob") == 0);
 }
 
-TEST_CASE("actions: a reassigned item nags only its new owner; a dropped one nobody; snooze moves the next reminder") {
+TEST_CASE("actions: a reassigned item nags only its new owner, a dropped one nobody, snooze moves the next reminder") {
   bot b;
   b.start_db();
   b.cmd("alice", "inc-db", "action add Fix the alert @bob due:2026-11-24", t(2));
@@ -262,7 +262,7 @@ TEST_CASE("weekly digest: Monday 09:00 in the digest channel, owners with overdu
   CHECK(count_with(seen, "post #incidents") == 0);  // nothing open: no digest
 }
 
-TEST_CASE("look-back: 90 days after done the owner is asked; \"no\" reopens it and tells the commander") {
+TEST_CASE("look-back: 90 days after done the owner is asked, \"no\" reopens it and tells the commander") {
   bot b;
   b.start_db();
   b.cmd("alice", "inc-db", "role commander me", t(1));

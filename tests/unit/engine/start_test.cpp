@@ -124,7 +124,7 @@ TEST_CASE("start with create_channel from general creates inc-YYYYMMDD-slug, inv
   CHECK_FALSE(b.db.incident_in_channel("general").has_value());
 }
 
-TEST_CASE("a second start with the same title that day gets -2, then -3; the next day starts over") {
+TEST_CASE("a second start with the same title that day gets -2, then -3, the next day starts over") {
   bot b{with_channels()};
   b.cmd("alice", "general", "start Checkout errors", t0);
   const auto second = b.cmd("bob", "general", "start Checkout errors", t(30));

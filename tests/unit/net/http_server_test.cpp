@@ -215,7 +215,7 @@ TEST_CASE("http_server: routes by exact path and method, 404 and 405 with Allow"
   run_coro_test(f.io, routes(f));
 }
 
-TEST_CASE("http_server: two requests on one kept-alive connection; headers looked up in any case") {
+TEST_CASE("http_server: two requests on one kept-alive connection, headers looked up in any case") {
   fixture f;
   run_coro_test(f.io, keep_alive(f));
 }

@@ -94,7 +94,7 @@ TEST_CASE("rate_limiter: a paused key waits until its deadline, then opens") {
   CHECK(run_coro_test(io, timed_acquire(&limiter, "chat.postMessage")) < 50ms);
 }
 
-TEST_CASE("rate_limiter: waiters of one key go in order; other keys are not held") {
+TEST_CASE("rate_limiter: waiters of one key go in order, other keys are not held") {
   asio::io_context io;
   net::rate_limiter limiter(io.get_executor());
   std::vector<std::string> order;

@@ -240,7 +240,7 @@ TEST_CASE("ws_client: abort ends a pending read or connect at once and leaves th
   CHECK(steps.back().find("error:") != std::string::npos);
 }
 
-TEST_CASE("ws_client: wss with an Authorization header; frames both ways; write_front first; server close") {
+TEST_CASE("ws_client: wss with an Authorization header, frames both ways, write_front first, server close") {
   net_fixture f;
   fake_tls_server server(f.io, f.ca.server_context());
   auto seen = std::make_shared<server_log>();
@@ -278,7 +278,7 @@ TEST_CASE("ws_client: an upgrade refused by the server is handshake_rejected wit
   CHECK(client.write("x").error() == net::errc::not_connected);
 }
 
-TEST_CASE("ws_client: wss refuses an untrusted certificate; bad URLs are values") {
+TEST_CASE("ws_client: wss refuses an untrusted certificate, bad URLs are values") {
   net_fixture f;
   kintsugi::test::tls_test_ca other("another CA");
   fake_tls_server server(f.io, other.server_context());

@@ -67,7 +67,7 @@ asio::awaitable<void> scenario(fixture& f, runtime::host& h, runtime::reminder_c
 
 }  // namespace
 
-TEST_CASE("reminder clock: ticks when the earliest row is due, after a wake; not before") {
+TEST_CASE("reminder clock: ticks when the earliest row is due, after a wake, not before") {
   fixture f;
   runtime::host h{f.db, f.engine};
   runtime::reminder_clock clock{f.io.get_executor(), h, [&f] { return f.now; }};

@@ -280,7 +280,7 @@ TEST_SUITE("slack api responses: methods") {
     CHECK(h.next_cursor.empty());
   }
 
-  TEST_CASE("history lists its thread parents; threads_replied_after picks those replied to since") {
+  TEST_CASE("history lists its thread parents, threads_replied_after picks those replied to since") {
     json page = {{"ok", true},
                  {"has_more", false},
                  {"messages",

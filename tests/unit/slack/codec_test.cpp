@@ -141,7 +141,7 @@ TEST_SUITE("slack codec: socket mode frames") {
     }
   }
 
-  TEST_CASE("a redelivered envelope keeps its retry fields; an unknown type is still an envelope to ack") {
+  TEST_CASE("a redelivered envelope keeps its retry fields, an unknown type is still an envelope to ack") {
     auto env = as<slack::envelope>(slack::decode_frame(
         R"({"envelope_id":"e1","type":"events_api","payload":{"type":"event_callback"},"retry_attempt":2,"retry_reason":"timeout"})"));
     CHECK(env.retry_attempt == 2);
@@ -443,7 +443,7 @@ TEST_SUITE("slack codec: events api mapping with the union samples filled in") {
 }
 
 TEST_SUITE("slack codec: events api edge cases") {
-  TEST_CASE("an edit that changes no text (an unfurl) gives nothing; a tombstone is a deletion") {
+  TEST_CASE("an edit that changes no text (an unfurl) gives nothing, a tombstone is a deletion") {
     json body = json::parse(fixture("events/event_callback_message_changed.json"));
     body["event"]["previous_message"]["text"] = body["event"]["message"]["text"];
     CHECK(decode(body).events.empty());
@@ -465,7 +465,7 @@ TEST_SUITE("slack codec: events api edge cases") {
     CHECK(u.who.tz == "Europe/London");
   }
 
-  TEST_CASE("unknown events and odd shapes give no events and no error; non-objects are errors") {
+  TEST_CASE("unknown events and odd shapes give no events and no error, non-objects are errors") {
     for (const char* body :
          {R"({"type":"event_callback","event":{"type":"channel_rename"}})", R"({"type":"event_callback"})",
           R"({"type":"event_callback","event":[]})", R"({"type":"app_rate_limited","minute_rate_limited":1})",

@@ -59,7 +59,7 @@ TEST_SUITE("slack web api calls") {
     CHECK(slack::open_dm_call("U9") == slack::api_call{"conversations.open", R"({"users":"U9"})", {}});
   }
 
-  TEST_CASE("create, invite, topic; publish_document makes no call") {
+  TEST_CASE("create, invite, topic, publish_document makes no call") {
     auto calls = slack::to_calls(core::create_channel{"INC-7 DB down.now"});
     REQUIRE(calls.size() == 1);
     CHECK(calls[0].method == "conversations.create");
@@ -128,7 +128,7 @@ TEST_SUITE("slack mrkdwn") {
 }
 
 TEST_SUITE("slack message splitting") {
-  TEST_CASE("short texts are one piece; long ones split at lines and lose nothing") {
+  TEST_CASE("short texts are one piece, long ones split at lines and lose nothing") {
     CHECK(slack::split_text("", 100) == std::vector<std::string>{""});
     CHECK(slack::split_text("one\ntwo", 100) == std::vector<std::string>{"one\ntwo"});
 

@@ -62,7 +62,7 @@ TEST_CASE("reminders: set, find, replace and cancel one row per kind, subject an
   s.cancel_reminder(core::reminder_kind::role_ask, 99, "nothing");  // cancelling nothing is fine
 }
 
-TEST_CASE("reminders: due rows come earliest first, limited; next_reminder_due is the minimum") {
+TEST_CASE("reminders: due rows come earliest first, limited, next_reminder_due is the minimum") {
   sqlite_store s{":memory:"};
   s.set_reminder(make(core::reminder_kind::action_due, 3, "", 60));
   s.set_reminder(make(core::reminder_kind::action_due, 1, "", 20));

@@ -379,7 +379,7 @@ TEST_CASE("sqlite_store: a timeline entry round-trips every field and is found b
   });
 }
 
-TEST_CASE("sqlite_store: a platform message is captured once; the bot's entries need no source") {
+TEST_CASE("sqlite_store: a platform message is captured once, the bot's entries need no source") {
   on_both([](sqlite_store& s) {
     const auto incident = s.create_incident(plain_incident("C-1", at(0)));
     s.add_entry(message(incident, "m1", at(1), "first"));
@@ -802,7 +802,7 @@ TEST_CASE("sqlite_store: malformed buttons in the outbox are a store_error") {
   }
 }
 
-TEST_CASE("sqlite_store: pending is oldest first and unsent only; mark_sent and failed attempts") {
+TEST_CASE("sqlite_store: pending is oldest first and unsent only, mark_sent and failed attempts") {
   on_both([](sqlite_store& s) {
     const auto a = s.enqueue(core::post_message{"C", "a"}, at(0));
     const auto b = s.enqueue(core::post_message{"C", "b"}, at(1));
@@ -1004,7 +1004,7 @@ TEST_CASE("sqlite_store: data survives closing and reopening the file") {
   CHECK(s.add_action(simple_action(2, "next")) == 2);
 }
 
-TEST_CASE("sqlite_store: migrations run once; opening again changes nothing") {
+TEST_CASE("sqlite_store: migrations run once, opening again changes nothing") {
   const kintsugi::test::temp_dir dir;
   const std::string path = dir.file("kintsugi.db");
   const auto schema_of = [&path] {
