@@ -556,7 +556,7 @@ TEST_SUITE("console run_jsonl") {
     CHECK(entry->author == "carol");
   }
 
-  TEST_CASE("buttons come out with their commands; sending a button's command does what it says") {
+  TEST_CASE("buttons come out with their commands, and sending a button's command does what it says") {
     jsonl_bot bot;
     auto out = bot.run(msg("c1", "alice", "inc-db", "/incident start DB down sev1", "2026-11-20T10:00:00Z"));
     REQUIRE(out.size() == 2);
