@@ -67,7 +67,7 @@ TEST_CASE("start in a new channel: the buttons are on the welcome in the new cha
   CHECK(buttons_of(out) == "post #inc-20261120-db-down:\n" + all_roles);
 }
 
-TEST_CASE("pressing a role button takes that role, the reply offers the roles still open, then none") {
+TEST_CASE("pressing a role button takes that role, and the reply offers the roles still open, then none") {
   bot b;
   const auto welcome = b.start_db("inc-db");
   const action post = of_kind<post_message>(welcome).at(0);
@@ -107,7 +107,7 @@ TEST_CASE("`roles` offers buttons for the open roles only") {
   CHECK(buttons_of(b.cmd("bob", "inc-db", "roles", t(6))).empty());
 }
 
-TEST_CASE("the owner's DM of a new action offers Mark done and Snooze 1 day, the channel's post offers none") {
+TEST_CASE("the owner's DM of a new action offers Mark done and Snooze 1 day, the channel's post none") {
   bot b;
   b.start_db("inc-db");
   const auto out = b.cmd("alice", "inc-db", "action add Renew the cert automatically @bob", t0);
@@ -158,7 +158,7 @@ TEST_CASE("the new owner's DM after a reassign offers the same buttons, none for
   CHECK(buttons_of(out).empty());
 }
 
-TEST_CASE("resolve offers to write the postmortem, pressing it writes the document") {
+TEST_CASE("resolve offers to write the postmortem, and pressing it writes the document") {
   bot b;
   b.start_db("inc-db");
   const auto out = b.cmd("alice", "inc-db", "resolve", t(30));
