@@ -504,7 +504,7 @@ bool contains(const json& line, const std::string& key, const std::string& needl
 }  // namespace
 
 TEST_SUITE("console run_jsonl") {
-  TEST_CASE("outputs come in input order; an error names its line and the lines after still run") {
+  TEST_CASE("outputs come in input order, an error names its line and the lines after still run") {
     jsonl_bot bot;
     std::string input = msg("c1", "alice", "inc-db", "/incident start DB down sev1", "2026-11-20T10:00:00Z") +  // 1
                         "this is not json\n" +                                                               // 2
@@ -608,7 +608,7 @@ TEST_SUITE("console run_jsonl") {
     CHECK(bot.db.incident_in_channel("inc-web").has_value());
   }
 
-  TEST_CASE("a replayed input changes nothing and says nothing; a second run sends nothing again") {
+  TEST_CASE("a replayed input changes nothing and says nothing, a second run sends nothing again") {
     jsonl_bot bot;
     std::string input = msg("c1", "alice", "inc-db", "/incident start DB down sev2", "2026-11-20T10:00:00Z") +
                         msg("m1", "bob", "inc-db", "looking") + msg("c2", "bob", "inc-db", "/incident note failover started");
@@ -642,7 +642,7 @@ TEST_SUITE("console run_jsonl") {
     CHECK(m2->deleted);
   }
 
-  TEST_CASE("input that ends without a newline is still read; garbage only yields errors") {
+  TEST_CASE("input that ends without a newline is still read, garbage only yields errors") {
     jsonl_bot bot;
     auto out = bot.run("garbage\n{\"type\":\"tick\"}\n" +
                        msg("c1", "alice", "inc-db", "/incident help", "2026-11-20T10:00:00Z").substr(0, 40) + "\n" +
