@@ -141,7 +141,28 @@ actions engine::on_membership(const std::string& channel, const std::string& use
   e.kind = entry_kind::system;
   e.text = text;
   store_.add_entry(e);
-  return {};
+  if (joined || !inc->open()) return {};
+  // A role holder who left frees the role, and the asks for it start again.
+  incident after = *inc;
+  std::string freed;
+  for (std::size_t r = 0; r < role_count; ++r) {
+    auto which = static_cast<role>(r);
+    if (after.holder(which) != user) continue;
+    after.holder(which).clear();
+    freed += (freed.empty() ? "" : " and ") + std::string{name(which)};
+  }
+  if (freed.empty()) return {};
+  store_.update_incident(after);
+  timeline_entry note = e;
+  note.text = "The " + freed + " role is open again (" + who + " left the channel)";
+  store_.add_entry(note);
+  actions out;
+  out.push_back(post_message{inc->channel,
+                             who + " left the channel, so the " + freed + " role is open again. Who takes it over?",
+                             detail::open_role_buttons(after)});
+  out.push_back(set_topic{inc->channel, detail::topic_of(after)});
+  for (auto& a : detail::incident_changed(store_, options_, &*inc, after, at)) out.push_back(std::move(a));
+  return out;
 }
 
 actions engine::on_tick(const clock_tick& t) { return detail::fire_due(store_, options_, t.at); }

@@ -332,3 +332,29 @@ TEST_CASE("reminders offer buttons where a click does the job") {
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("engine reminders") {
+
+TEST_CASE("a role holder who leaves the channel frees the role, and the asks start again") {
+  bot b;
+  b.start_db();
+  b.cmd("bob", "inc-db", "role commander me", t(1));
+  const auto out = b.send(member_left{"inc-db", "bob", t(20)});
+  CHECK(b.inc().holder(role::commander).empty());
+  const auto posts = of_kind<post_message>(out);
+  REQUIRE(posts.size() == 1);
+  CHECK(posts[0].text == "<@bob> left the channel, so the commander role is open again. Who takes it over?");
+  CHECK(posts[0].buttons.front().command == "role commander me");
+  CHECK(topics(out).find("commander: open") != std::string::npos);
+  // Asked again 5 minutes after the role was freed, then every 10.
+  auto seen = tick_through(b, t(21), t(40), std::chrono::minutes{1});
+  INFO(dump(seen));
+  std::vector<timestamp> asks;
+  for (const auto& s : seen)
+    if (s.what.find("needs a commander") != std::string::npos) asks.push_back(s.at);
+  CHECK(asks == std::vector<timestamp>{t(25), t(35)});
+  // Someone who holds nothing leaving changes nothing but the timeline.
+  CHECK(of_kind<post_message>(b.send(member_left{"inc-db", "zoe", t(41)})).empty());
+}
+
+}  // TEST_SUITE
