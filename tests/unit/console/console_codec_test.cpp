@@ -690,4 +690,20 @@ TEST_SUITE("console run_text") {
                     "  [I'll be scribe: /incident role scribe me]\n"
                     "  [I'll be facilitator: /incident role facilitator me]\n") != std::string::npos);
   }
+  TEST_CASE(":wait moves the console's clock on, and what comes due shows up") {
+    kintsugi::storage::sqlite_store db{":memory:"};
+    core::engine engine{db, core::engine_options{}};
+    core::dispatcher dispatcher{db, engine};
+    console::options opt;
+    opt.user = "alice";
+    opt.channel = "inc-db";
+    std::istringstream in{"/incident start DB down sev1\n:wait 6m\n:wait soon\n"};
+    std::ostringstream out;
+    CHECK(console::run_text(in, out, db, dispatcher, opt) == 0);
+    const std::string text = out.str();
+    INFO(text);
+    CHECK(text.find("⏩ 6m later: ") != std::string::npos);
+    CHECK(text.find("kintsugi: 👋 INC-1 still needs a commander") != std::string::npos);
+    CHECK(text.find("How long? Like :wait 30m") != std::string::npos);
+  }
 }
