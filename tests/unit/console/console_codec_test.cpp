@@ -673,34 +673,32 @@ TEST_SUITE("console run_jsonl") {
   }
 }
 
+namespace {
+// What the text console prints for `input`, typed by alice in #inc-db on a fresh in-memory database.
+std::string text_console_output(const std::string& input) {
+  kintsugi::storage::sqlite_store db{":memory:"};
+  core::engine engine{db, core::engine_options{}};
+  core::dispatcher dispatcher{db, engine};
+  console::options opt;
+  opt.user = "alice";
+  opt.channel = "inc-db";
+  std::istringstream in{input};
+  std::ostringstream out;
+  CHECK(console::run_text(in, out, db, dispatcher, opt) == 0);
+  return out.str();
+}
+}  // namespace
+
 TEST_SUITE("console run_text") {
   TEST_CASE("buttons show as hints of what to type") {
-    kintsugi::storage::sqlite_store db{":memory:"};
-    core::engine engine{db, core::engine_options{}};
-    core::dispatcher dispatcher{db, engine};
-    console::options opt;
-    opt.user = "alice";
-    opt.channel = "inc-db";
-    std::istringstream in{"/incident start DB down sev1\n"};
-    std::ostringstream out;
-    CHECK(console::run_text(in, out, db, dispatcher, opt) == 0);
-    const std::string text = out.str();
+    const std::string text = text_console_output("/incident start DB down sev1\n");
     INFO(text);
     CHECK(text.find("\n  [I'll be commander: /incident role commander me]\n"
                     "  [I'll be scribe: /incident role scribe me]\n"
                     "  [I'll be facilitator: /incident role facilitator me]\n") != std::string::npos);
   }
   TEST_CASE(":wait moves the console's clock on, and what comes due shows up") {
-    kintsugi::storage::sqlite_store db{":memory:"};
-    core::engine engine{db, core::engine_options{}};
-    core::dispatcher dispatcher{db, engine};
-    console::options opt;
-    opt.user = "alice";
-    opt.channel = "inc-db";
-    std::istringstream in{"/incident start DB down sev1\n:wait 6m\n:wait soon\n"};
-    std::ostringstream out;
-    CHECK(console::run_text(in, out, db, dispatcher, opt) == 0);
-    const std::string text = out.str();
+    const std::string text = text_console_output("/incident start DB down sev1\n:wait 6m\n:wait soon\n");
     INFO(text);
     CHECK(text.find("⏩ 6m later: ") != std::string::npos);
     CHECK(text.find("kintsugi: 👋 INC-1 still needs a commander") != std::string::npos);
