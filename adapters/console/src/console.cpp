@@ -147,7 +147,9 @@ std::string encode_action(const core::action& a) {
   json j = std::visit(
       overloaded{
           [](const core::post_message& p) {
-            return with_buttons(json{{"type", "post"}, {"channel", p.channel}, {"text", render_mentions(p.text)}}, p.buttons);
+            json line{{"type", "post"}, {"channel", p.channel}, {"text", render_mentions(p.text)}};
+            if (p.pin) line["pin"] = true;  // only when set: other posts read as before pins existed
+            return with_buttons(std::move(line), p.buttons);
           },
           [](const core::post_ephemeral& p) {
             return with_buttons(
@@ -163,6 +165,7 @@ std::string encode_action(const core::action& a) {
             return json{{"type", "document"}, {"channel", p.channel}, {"filename", p.filename}};
           },
           [](const core::set_topic& p) { return json{{"type", "topic"}, {"channel", p.channel}, {"text", render_mentions(p.text)}}; },
+          [](const core::pin_message& p) { return json{{"type", "pin"}, {"id", p.message_id}}; },
       },
       a);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -414,6 +414,16 @@ TEST_SUITE("console encode") {
     CHECK(console::slash_command_of(two[0]) == "/incident role commander me");
   }
 
+  TEST_CASE("a pinned post says pin after its text, before its buttons, and pin_message is a pin line") {
+    CHECK(console::encode_action(core::post_message{"inc-db", "INC-1", {}, true}) ==
+          R"({"type":"post","channel":"inc-db","text":"INC-1","pin":true})");
+    CHECK(console::encode_action(core::post_message{"inc-db", "INC-1", {{"Go", "roles", ""}}, true}) ==
+          R"({"type":"post","channel":"inc-db","text":"INC-1","pin":true,"buttons":[{"label":"Go","command":"/incident roles"}]})");
+    CHECK(console::encode_action(core::post_message{"inc-db", "hello", {}, false}) ==
+          R"({"type":"post","channel":"inc-db","text":"hello"})");
+    CHECK(console::encode_action(core::pin_message{"m1"}) == R"({"type":"pin","id":"m1"})");
+  }
+
   TEST_CASE("texts are escaped as JSON and stay on one line") {
     auto line = console::encode_action(core::post_message{"c", "line one\nline \"two\"\t\\ 🚨"});
     CHECK(line.find('\n') == std::string::npos);
@@ -632,6 +642,14 @@ TEST_SUITE("console run_jsonl") {
                         R"({"type":"delete","id":"m2","ts":"2026-11-20T10:04:00Z"})" "\n";
     auto out = bot.run(input);
     for (const auto& l : out) CHECK(l["type"] != "error");
+    // The welcome is pinned, and so is the message the 📌 made a key event.
+    std::vector<std::string> pins;
+    for (const auto& l : out)
+      if (l["type"] == "pin") pins.push_back(l["id"]);
+    CHECK(pins == std::vector<std::string>{"m1"});
+    REQUIRE_FALSE(out.empty());
+    CHECK(out[0]["type"] == "post");
+    CHECK(out[0]["pin"] == true);
     auto m1 = bot.db.entry_by_source("m1");
     REQUIRE(m1.has_value());
     CHECK(m1->text == "primary refuses writes");
@@ -689,5 +707,23 @@ TEST_SUITE("console run_text") {
     CHECK(text.find("\n  [I'll be commander: /incident role commander me]\n"
                     "  [I'll be scribe: /incident role scribe me]\n"
                     "  [I'll be facilitator: /incident role facilitator me]\n") != std::string::npos);
+  }
+
+  TEST_CASE("a pushpin on a numbered message shows that kintsugi pinned it") {
+    kintsugi::storage::sqlite_store db{":memory:"};
+    core::engine engine{db, core::engine_options{}};
+    core::dispatcher dispatcher{db, engine};
+    console::options opt;
+    opt.user = "alice";
+    opt.channel = "inc-db";
+    std::istringstream in{"/incident start DB down sev1\nprimary refuses writes\n:pin 1\n:pin 1\n"};
+    std::ostringstream out;
+    CHECK(console::run_text(in, out, db, dispatcher, opt) == 0);
+    const std::string text = out.str();
+    INFO(text);
+    const std::string pinned = "— 📌 kintsugi pinned [1]\n";
+    const auto first = text.find(pinned);
+    REQUIRE(first != std::string::npos);
+    CHECK(text.find(pinned, first + pinned.size()) == std::string::npos);  // the second 📌 pins nothing again
   }
 }
