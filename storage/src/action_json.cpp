@@ -34,6 +34,8 @@ template <>
 constexpr std::string_view type_name<core::set_topic>() { return "set_topic"; }
 template <>
 constexpr std::string_view type_name<core::publish_document>() { return "publish_document"; }
+template <>
+constexpr std::string_view type_name<core::pin_message>() { return "pin_message"; }
 
 // The fields of each action, listed once for both directions (A is the action, const or not).
 template <class A, class T>
@@ -53,6 +55,8 @@ template <action_of<core::set_topic> A, class F>
 void fields(A& a, F&& f) { f("channel", a.channel); f("text", a.text); }
 template <action_of<core::publish_document> A, class F>
 void fields(A& a, F&& f) { f("channel", a.channel); f("filename", a.filename); f("content", a.content); }
+template <action_of<core::pin_message> A, class F>
+void fields(A& a, F&& f) { f("message_id", a.message_id); }
 
 [[noreturn]] void fail(std::string_view what) {
   throw core::store_error("storage: outbox item is not a valid action: " + std::string(what));
@@ -104,6 +108,25 @@ std::vector<core::button> decode_buttons(const json& j) {
   return out;
 }
 
+// "pin":true on the actions that have the flag, written only when set; rows without it (all rows written before
+// it existed) read as false.
+template <class A>
+void encode_pin(json& j, const A& a) {
+  if constexpr (requires { a.pin; }) {
+    if (a.pin) j["pin"] = true;
+  }
+}
+
+template <class A>
+void decode_pin(const json& j, A& a) {
+  if constexpr (requires { a.pin; }) {
+    const auto it = j.find("pin");
+    if (it == j.end()) return;
+    if (!it->is_boolean()) fail("field 'pin' is not a boolean");
+    a.pin = it->template get<bool>();
+  }
+}
+
 template <std::size_t I = 0>
 core::action decode(std::string_view type, const json& j) {
   if constexpr (I == std::variant_size_v<core::action>) {
@@ -118,6 +141,7 @@ core::action decode(std::string_view type, const json& j) {
       value = it->template get<std::string>();
     });
     if (auto* buttons = buttons_of(a)) *buttons = decode_buttons(j);
+    decode_pin(j, a);
     return a;
   }
 }
@@ -132,6 +156,7 @@ std::string action_to_json(const core::action& a) {
         j["type"] = type_name<alternative_t>();
         fields(alternative, [&j](const char* key, const std::string& value) { j[key] = value; });
         if (const auto* buttons = buttons_of(alternative)) encode_buttons(j, *buttons);
+        encode_pin(j, alternative);
       },
       a);
   // Text from a platform is normally UTF-8; a stray invalid byte becomes U+FFFD instead of failing

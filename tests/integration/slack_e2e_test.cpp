@@ -223,6 +223,22 @@ TEST_CASE("a whole incident from Slack: slash commands, messages, edit, deletion
   const std::string delete_ts = next_slack_ts();
   w.deliver(message_deleted_envelope(channel, "U1", ts3, m3, delete_ts));
   w.deliver(reaction_added_envelope(channel, "U2", ts1, "U1", "pushpin", next_slack_ts()));
+  // The welcome post (the incident's header) and the 📌-marked message are pinned in the channel; a second 📌 on
+  // the same message asks for nothing more.
+  w.deliver(reaction_added_envelope(channel, "U1", ts1, "U1", "pushpin", next_slack_ts()));
+  REQUIRE(w.slack.wait_until([&] { return w.slack.count("pins.add") >= 2; }));
+  std::string welcome_ts;
+  for (const auto& p : w.slack.posts_in(channel))
+    if (welcome_ts.empty() && contains(p.text, "Everything said here goes on the timeline")) welcome_ts = p.ts;
+  REQUIRE(!welcome_ts.empty());
+  std::set<std::string> pinned;
+  for (const auto& c : w.slack.calls("pins.add")) {
+    CAPTURE(c.body.dump());
+    CHECK(c.error.empty());
+    CHECK(c.body.value("channel", "") == channel);
+    pinned.insert(c.body.value("timestamp", ""));
+  }
+  CHECK(pinned == std::set<std::string>{welcome_ts, ts1});
 
   w.deliver(slash_command_envelope(channel, "U1", "role commander me"));
   REQUIRE(w.slack.wait_until([&] { return posts_containing(w.slack, channel, "commander") >= 1; }));

@@ -135,6 +135,7 @@ struct channel_state {
   std::set<std::string> people;
   std::vector<json> history;  // oldest first
   std::map<std::string, std::vector<json>> threads;  // thread_ts -> its replies, oldest first
+  std::set<std::string> pinned{};  // ts of the pinned messages
 };
 
 json channel_json(const channel_state& c) {
@@ -547,8 +548,24 @@ struct fake_slack::impl {
                       {"is_bot", false},
                       {"updated", 1763632800}}}});
     }
-    if (m == "pins.add") return reply({{"ok", true}});
+    if (m == "pins.add") return pin(b);
     return reply(error_body("unknown_method"));
+  }
+
+  // pins.add {channel, timestamp}: as Slack answers it, already_pinned the second time.
+  http_response_t pin(const json& b) {
+    auto* c = find_channel(str(b, "channel"));
+    if (c == nullptr) return reply(error_body("channel_not_found"));
+    const std::string ts = str(b, "timestamp");
+    if (ts.empty()) return reply(error_body("no_item_specified"));
+    if (!c->member) return reply(error_body("not_in_channel"));
+    bool found = false;
+    for (const auto& message : c->history) found = found || str(message, "ts") == ts;
+    for (const auto& [parent, replies] : c->threads)
+      for (const auto& message : replies) found = found || str(message, "ts") == ts;
+    if (!found) return reply(error_body("message_not_found"));
+    if (!c->pinned.insert(ts).second) return reply(error_body("already_pinned"));
+    return reply({{"ok", true}});
   }
 
   channel_state* find_channel(const std::string& id) {

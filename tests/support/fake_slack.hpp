@@ -10,6 +10,8 @@
 //   in gets not_in_channel, as from Slack. The bot's posts go into the channel's history like real ones. A thread
 //   reply (thread_ts other than its ts) goes into its thread, listed by conversations.replies, and its parent in
 //   the history gets reply_count / latest_reply / reply_users; only a thread_broadcast is in the history as well.
+//   pins.add pins a message of the channel's history (or a thread): message_not_found for another ts,
+//   already_pinned the second time; calls("pins.add") lists what was asked.
 // The websocket at /link sends hello, then the frames the test pushes (in order, to the newest live connection that
 // was not sent a disconnect; frames pushed while no connection is up wait for the next one), and records every
 // frame the bot sends. push_to() aims at one connection; hold_hellos() keeps new connections waiting for hello.

@@ -147,7 +147,10 @@ std::string encode_action(const core::action& a) {
   json j = std::visit(
       overloaded{
           [](const core::post_message& p) {
-            return with_buttons(json{{"type", "post"}, {"channel", p.channel}, {"text", render_mentions(p.text)}}, p.buttons);
+            // (A post's `pin` is for chat platforms; the console has nothing to pin, and the line stays as DESIGN.md
+            // gives it.)
+            return with_buttons(json{{"type", "post"}, {"channel", p.channel}, {"text", render_mentions(p.text)}},
+                                p.buttons);
           },
           [](const core::post_ephemeral& p) {
             return with_buttons(
@@ -163,6 +166,7 @@ std::string encode_action(const core::action& a) {
             return json{{"type", "document"}, {"channel", p.channel}, {"filename", p.filename}};
           },
           [](const core::set_topic& p) { return json{{"type", "topic"}, {"channel", p.channel}, {"text", render_mentions(p.text)}}; },
+          [](const core::pin_message& p) { return json{{"type", "pin"}, {"id", p.message_id}}; },
       },
       a);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -207,6 +211,8 @@ int run_jsonl(std::istream& in, std::ostream& out, core::store& db, core::dispat
       }
       return true;
     }
+    // Pins are chat-platform housekeeping: the console has none, and the jsonl contract no such line.
+    if (std::holds_alternative<core::pin_message>(a)) return true;
     out << encode_action(a) << '\n';
     return true;
   };

@@ -135,8 +135,16 @@ class text_console {
                    [&](const core::set_topic& p) {
                      out_ << "— topic of #" << p.channel << ": " << render_mentions(p.text) << "\n";
                    },
+                   [&](const core::pin_message& p) { out_ << "— 📌 kintsugi pinned " << number_of(p.message_id) << "\n"; },
                },
                a);
+  }
+
+  // "[N]" for a message this session numbered, else "a message".
+  std::string number_of(const std::string& id) const {
+    for (const auto& [n, known] : numbered_)
+      if (known == id) return "[" + std::to_string(n) + "]";
+    return "a message";
   }
 
   std::optional<std::string> message_id(const std::string& n) {

@@ -576,8 +576,10 @@ asio::awaitable<bool> adapter::perform(api_call call) {
     co_return false;
   }
   for (auto& next : follow_up_calls(call, r.result)) {
+    // Pinning a post is best effort: the post is out, and retrying the action would post it again.
+    const bool optional = next.method == "pins.add";
     const bool done = co_await perform(std::move(next));
-    if (!done) co_return false;
+    if (!done && !optional) co_return false;
   }
   co_return true;
 }

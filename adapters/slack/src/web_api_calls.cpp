@@ -38,7 +38,7 @@ std::size_t utf8_length(std::string_view s) {
 }
 
 api_call make_call(std::string method, json body) {
-  return api_call{std::move(method), detail::dump(body), {}};
+  return api_call{std::move(method), detail::dump(body), {}, false};
 }
 
 std::vector<std::string> chunks(std::string_view text, const outbound_context& ctx) {
@@ -146,6 +146,12 @@ std::vector<api_call> post_message_calls(std::string_view channel, std::string_v
 
 api_call open_dm_call(std::string_view user) { return make_call("conversations.open", json{{"users", user}}); }
 
+namespace {
+api_call pin_call(std::string_view channel, std::string_view ts) {
+  return make_call("pins.add", json{{"channel", channel}, {"timestamp", ts}});
+}
+}  // namespace
+
 std::vector<api_call> follow_up_calls(const api_call& done, const api_result& result) {
   std::vector<api_call> calls;
   if (!result.ok || result.channel_id.empty()) return calls;
@@ -154,13 +160,18 @@ std::vector<api_call> follow_up_calls(const api_call& done, const api_result& re
     if (!j.is_object()) continue;  // only ever what to_calls() wrote
     calls.push_back(post_call(result.channel_id, std::move(j)));
   }
+  if (done.then_pin && !result.ts.empty()) calls.push_back(pin_call(result.channel_id, result.ts));
   return calls;
 }
 
 std::vector<api_call> to_calls(const core::action& a, const outbound_context& ctx) {
   return std::visit(
       core::overloaded{
-          [&](const core::post_message& m) { return post_message_calls(m.channel, m.text, m.buttons, ctx); },
+          [&](const core::post_message& m) {
+            auto calls = post_message_calls(m.channel, m.text, m.buttons, ctx);
+            if (m.pin && !calls.empty()) calls.front().then_pin = true;
+            return calls;
+          },
           [&](const core::post_ephemeral& m) {
             std::vector<api_call> calls;
             for (auto& body : message_bodies(m.text, m.buttons, ctx)) {
@@ -187,6 +198,11 @@ std::vector<api_call> to_calls(const core::action& a, const outbound_context& ct
                 "conversations.setTopic", json{{"channel", t.channel}, {"topic", escape_text(topic(t.text))}})};
           },
           [&](const core::publish_document&) { return std::vector<api_call>{}; },
+          [&](const core::pin_message& p) {
+            std::vector<api_call> calls;
+            if (auto ref = split_message_id(p.message_id)) calls.push_back(pin_call(ref->channel, ref->ts));
+            return calls;
+          },
       },
       a);
 }

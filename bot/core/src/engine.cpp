@@ -81,22 +81,26 @@ actions engine::on_delete(const message_deleted& m) {
 }
 
 namespace {
-// A captured message becomes a key event (a 📌 reaction or a pin).
-void mark_key(store& s, const std::string& source_id) {
+// A captured message becomes a key event (a 📌 reaction or a pin). True when it was not one before.
+bool mark_key(store& s, const std::string& source_id) {
   auto e = s.entry_by_source(source_id);
-  if (!e || e->key) return;
+  if (!e || e->key) return false;
   e->key = true;
   s.update_entry(*e);
+  return true;
 }
 }  // namespace
 
+// A 📌 that makes a message a key event also pins it, so the channel's pinned items list the key events.
 actions engine::on_reaction(const reaction_added& r) {
-  if (is_key_emoji(r.emoji)) mark_key(store_, r.id);
-  return {};
+  if (!is_key_emoji(r.emoji) || !mark_key(store_, r.id)) return {};
+  actions out;
+  out.push_back(pin_message{r.id});
+  return out;
 }
 
 actions engine::on_pin(const message_pinned& p) {
-  mark_key(store_, p.id);
+  mark_key(store_, p.id);  // already pinned: nothing to send
   return {};
 }
 

@@ -83,8 +83,10 @@ void start(command_scope& s, const cmd::start& c) {
     s.say("🚨 " + i.key() + " declared by " + mention(i.declared_by) + ": *" + i.title + "* (" +
           std::string{name(i.level)} + "). Join " + channel_ref(channel) + " to help.");
   }
-  s.post(channel, welcome(i, opt) + (c.level ? "" : "\nSeverity defaults to sev3; change it with `/incident sev <level>`."),
-         open_role_buttons(i));
+  // The welcome post is the incident's header: pinned, so it stays at hand however long the channel gets.
+  s.out.push_back(post_message{
+      channel, welcome(i, opt) + (c.level ? "" : "\nSeverity defaults to sev3; change it with `/incident sev <level>`."),
+      open_role_buttons(i), true});
   s.out.push_back(set_topic{channel, topic_of(i)});
   for (auto& a : incident_changed(s.db, opt, nullptr, i, s.ev.at)) s.out.push_back(std::move(a));
   s.inc = i;

@@ -414,6 +414,16 @@ TEST_SUITE("console encode") {
     CHECK(console::slash_command_of(two[0]) == "/incident role commander me");
   }
 
+  TEST_CASE("a pinned post reads like any post in jsonl (the console has nothing to pin)") {
+    CHECK(console::encode_action(core::post_message{"inc-db", "INC-1", {}, true}) ==
+          R"({"type":"post","channel":"inc-db","text":"INC-1"})");
+    CHECK(console::encode_action(core::post_message{"inc-db", "INC-1", {{"Go", "roles", ""}}, true}) ==
+          R"({"type":"post","channel":"inc-db","text":"INC-1","buttons":[{"label":"Go","command":"/incident roles"}]})");
+    CHECK(console::encode_action(core::post_message{"inc-db", "hello", {}, false}) ==
+          R"({"type":"post","channel":"inc-db","text":"hello"})");
+    CHECK(console::encode_action(core::pin_message{"m1"}) == R"({"type":"pin","id":"m1"})");
+  }
+
   TEST_CASE("texts are escaped as JSON and stay on one line") {
     auto line = console::encode_action(core::post_message{"c", "line one\nline \"two\"\t\\ 🚨"});
     CHECK(line.find('\n') == std::string::npos);
@@ -632,6 +642,11 @@ TEST_SUITE("console run_jsonl") {
                         R"({"type":"delete","id":"m2","ts":"2026-11-20T10:04:00Z"})" "\n";
     auto out = bot.run(input);
     for (const auto& l : out) CHECK(l["type"] != "error");
+    // Pins are for chat platforms: no pin lines and no "pin" field in the jsonl contract.
+    for (const auto& l : out) {
+      CHECK(l["type"] != "pin");
+      CHECK_FALSE(l.contains("pin"));
+    }
     auto m1 = bot.db.entry_by_source("m1");
     REQUIRE(m1.has_value());
     CHECK(m1->text == "primary refuses writes");
@@ -703,5 +718,14 @@ TEST_SUITE("console run_text") {
     CHECK(text.find("⏩ 6m later: ") != std::string::npos);
     CHECK(text.find("kintsugi: 👋 INC-1 still needs a commander") != std::string::npos);
     CHECK(text.find("How long? Like :wait 30m") != std::string::npos);
+  }
+
+  TEST_CASE("a pushpin on a numbered message shows that kintsugi pinned it") {
+    const std::string text = text_console_output("/incident start DB down sev1\nprimary refuses writes\n:pin 1\n:pin 1\n");
+    INFO(text);
+    const std::string pinned = "— 📌 kintsugi pinned [1]\n";
+    const auto first = text.find(pinned);
+    REQUIRE(first != std::string::npos);
+    CHECK(text.find(pinned, first + pinned.size()) == std::string::npos);  // the second 📌 pins nothing again
   }
 }

@@ -197,7 +197,7 @@ TEST_CASE("a deletion marks the entry deleted and keeps its text") {
   }
 }
 
-TEST_CASE("a pushpin marks a key event, other emoji do not") {
+TEST_CASE("a pushpin marks a key event and pins the message, other emoji do not") {
   bot b;
   b.start_db("inc-db");
   b.say("m1", "bob", "inc-db", "failover started", t(1));
@@ -206,15 +206,26 @@ TEST_CASE("a pushpin marks a key event, other emoji do not") {
   CHECK(b.send(reaction_added{"m2", "carol", "thumbsup", t(4)}).empty());
   CHECK(b.send(reaction_added{"m2", "carol", "white_check_mark", t(4)}).empty());
   CHECK_FALSE(b.entry("m2").key);
-  CHECK(b.send(reaction_added{"m1", "carol", "pushpin", t(4)}).empty());
+  CHECK(show(b.send(reaction_added{"m1", "carol", "pushpin", t(4)})) == "pin m1\n");
   CHECK(b.entry("m1").key);
-  b.send(reaction_added{"m3", "dave", "round_pushpin", t(5)});
+  CHECK(show(b.send(reaction_added{"m3", "dave", "round_pushpin", t(5)})) == "pin m3\n");
   CHECK(b.entry("m3").key);
-  SUBCASE("a second pin changes nothing") {
-    b.send(reaction_added{"m1", "dave", "pushpin", t(6)});
+  SUBCASE("a second pin changes nothing and pins nothing again") {
+    CHECK(b.send(reaction_added{"m1", "dave", "pushpin", t(6)}).empty());
     CHECK(b.outcome().error.empty());
     CHECK(b.entry("m1").key);
   }
+}
+
+TEST_CASE("a pushpin on a message that is already a key event, or on one not captured, pins nothing") {
+  bot b;
+  b.start_db("inc-db");
+  b.say("m1", "bob", "inc-db", "disk full on db-1", t(1));
+  b.say("m2", "bob", "general", "not an incident channel", t(1));
+  CHECK(b.send(message_pinned{"m1", "carol", t(2)}).empty());  // pinned in the channel already
+  CHECK(b.entry("m1").key);
+  CHECK(b.send(reaction_added{"m1", "carol", "pushpin", t(3)}).empty());
+  CHECK(b.send(reaction_added{"m2", "carol", "pushpin", t(3)}).empty());
 }
 
 TEST_CASE("edit, delete and reaction of unknown ids change nothing and do not fail") {

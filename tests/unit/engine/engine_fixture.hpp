@@ -147,7 +147,7 @@ class faulty_store final : public store {
 // ---- rendering actions, so a whole reply compares as one string ----------------------------------
 
 // One line per action: "post #chan | text", "ephemeral #chan @user | text", "dm @user | text",
-// "create #name", "invite #chan @user", "topic #chan | text".
+// "create #name", "invite #chan @user", "topic #chan | text", "pin <message id>".
 inline std::string show(const action& a) {
   struct visitor {
     std::string operator()(const post_message& p) const { return "post #" + p.channel + " | " + p.text; }
@@ -157,6 +157,7 @@ inline std::string show(const action& a) {
     std::string operator()(const invite_user& i) const { return "invite #" + i.channel + " @" + i.user; }
     std::string operator()(const set_topic& s) const { return "topic #" + s.channel + " | " + s.text; }
     std::string operator()(const publish_document& d) const { return "document #" + d.channel + " " + d.filename; }
+    std::string operator()(const pin_message& p) const { return "pin " + p.message_id; }
   };
   return std::visit(visitor{}, a);
 }

@@ -112,6 +112,8 @@ TEST_CASE("start with create_channel from general creates inc-YYYYMMDD-slug, inv
   CHECK(welcome.channel == ch);
   CHECK(welcome.text.starts_with("🚨 *INC-1: Checkout errors: 502s!* — sev2 (major: "));
   CHECK_FALSE(contains(welcome.text, "Severity defaults to sev3"));  // a level was given
+  CHECK(welcome.pin);  // the incident's header stays pinned in its channel
+  CHECK_FALSE(std::get<post_message>(out[2]).pin);  // the announcement in general is not
   CHECK(show(out[4]) == "topic #" + ch + " | 🚨 INC-1 sev2 · investigating · commander: open · scribe: open · facilitator: open");
 
   const incident i = b.inc(1);

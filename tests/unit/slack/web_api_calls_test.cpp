@@ -59,6 +59,54 @@ TEST_SUITE("slack web api calls") {
     CHECK(slack::open_dm_call("U9") == slack::api_call{"conversations.open", R"({"users":"U9"})", {}});
   }
 
+  TEST_CASE("a pinned post is pinned with the ts Slack answered, after its first message only") {
+    auto calls = slack::to_calls(core::post_message{"C1", "🚨 *INC-7: DB down*", {{"I'll be commander", "role commander me", "primary"}}, true});
+    REQUIRE(calls.size() == 1);
+    CHECK(calls[0].method == "chat.postMessage");
+    CHECK(calls[0].then_pin);
+    CHECK_FALSE(body(calls[0]).contains("pin"));  // not a chat.postMessage argument
+
+    auto posted = slack::decode_api_response(
+        "chat.postMessage", 200, R"({"ok":true,"channel":"C1","ts":"1700000000.000100","message":{"text":"x"}})");
+    auto next = slack::follow_up_calls(calls[0], posted);
+    REQUIRE(next.size() == 1);
+    CHECK(next[0].method == "pins.add");
+    CHECK(body(next[0]) == json{{"channel", "C1"}, {"timestamp", "1700000000.000100"}});
+    CHECK(slack::follow_up_calls(next[0], slack::decode_api_response("pins.add", 200, R"({"ok":true})")).empty());
+
+    auto failed = slack::decode_api_response("chat.postMessage", 200, R"({"ok":false,"error":"channel_not_found"})");
+    CHECK(slack::follow_up_calls(calls[0], failed).empty());
+
+    // An unpinned post asks for no pin; a long pinned one pins its first message (the header) only.
+    auto plain = slack::to_calls(core::post_message{"C1", "hello"});
+    REQUIRE(plain.size() == 1);
+    CHECK_FALSE(plain[0].then_pin);
+    CHECK(slack::follow_up_calls(plain[0], posted).empty());
+    slack::outbound_context small;
+    small.max_text_bytes = 100;
+    auto split = slack::to_calls(core::post_message{"C1", std::string(80, 'a') + "\n" + std::string(80, 'b'), {}, true}, small);
+    REQUIRE(split.size() == 2);
+    CHECK(split[0].then_pin);
+    CHECK_FALSE(split[1].then_pin);
+  }
+
+  TEST_CASE("pin_message pins the message its id names, already_pinned counts as done") {
+    auto calls = slack::to_calls(core::pin_message{"C123:1700000000.000100"});
+    REQUIRE(calls.size() == 1);
+    CHECK(calls[0].method == "pins.add");
+    CHECK(body(calls[0]) == json{{"channel", "C123"}, {"timestamp", "1700000000.000100"}});
+    CHECK(slack::to_calls(core::pin_message{"not-a-slack-id"}).empty());
+    CHECK(slack::to_calls(core::pin_message{""}).empty());
+
+    auto again = slack::decode_api_response("pins.add", 200, R"({"ok":false,"error":"already_pinned"})");
+    CHECK_FALSE(again.ok);
+    CHECK(again.already_done);
+    CHECK_FALSE(again.retryable);
+    auto missing = slack::decode_api_response("pins.add", 200, R"({"ok":false,"error":"missing_scope","needed":"pins:write"})");
+    CHECK(missing.fatal);
+    CHECK(missing.needed == "pins:write");
+  }
+
   TEST_CASE("create, invite, topic, publish_document makes no call") {
     auto calls = slack::to_calls(core::create_channel{"INC-7 DB down.now"});
     REQUIRE(calls.size() == 1);

@@ -802,6 +802,57 @@ TEST_CASE("sqlite_store: malformed buttons in the outbox are a store_error") {
   }
 }
 
+TEST_CASE("sqlite_store: the outbox round-trips a post's pin and pin_message") {
+  on_both([](sqlite_store& s) {
+    s.enqueue(core::post_message{"C-1", "🚨 INC-1 header", {{"I'll be commander", "role commander me", "primary"}}, true},
+              at(0));
+    s.enqueue(core::post_message{"C-1", "not pinned"}, at(1));
+    s.enqueue(core::pin_message{"C-1:1700000000.000100"}, at(2));
+
+    const auto items = s.pending(10);
+    REQUIRE(items.size() == 3);
+    const auto& header = std::get<core::post_message>(items[0].what);
+    CHECK(header.pin);
+    CHECK(header.buttons.size() == 1);
+    CHECK_FALSE(std::get<core::post_message>(items[1].what).pin);
+    CHECK(std::get<core::pin_message>(items[2].what).message_id == "C-1:1700000000.000100");
+  });
+}
+
+TEST_CASE("sqlite_store: outbox rows write pin only when set, and rows without it load unpinned") {
+  const kintsugi::test::temp_dir dir;
+  const std::string path = dir.file("kintsugi.db");
+  {
+    sqlite_store s{path};
+    s.enqueue(core::post_message{"C", "plain"}, at(0));
+    s.enqueue(core::post_message{"C", "header", {}, true}, at(1));
+    s.enqueue(core::pin_message{"C:1.2"}, at(2));
+  }
+  std::vector<std::string> rows;
+  {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+    SQLite::Statement q(raw, "SELECT action FROM outbox ORDER BY id");
+    while (q.executeStep()) rows.push_back(q.getColumn(0).getString());
+  }
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0] == R"({"channel":"C","text":"plain","type":"post_message"})");
+  CHECK(rows[1] == R"({"channel":"C","pin":true,"text":"header","type":"post_message"})");
+  CHECK(rows[2] == R"({"message_id":"C:1.2","type":"pin_message"})");
+
+  SUBCASE("pin that is not a boolean") {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+    raw.exec(R"(UPDATE outbox SET action = '{"type":"post_message","channel":"C","text":"x","pin":"yes"}' WHERE id = 1)");
+    sqlite_store s{path};
+    CHECK(store_error_of([&] { s.pending(10); }).find("pin") != std::string::npos);
+  }
+  SUBCASE("pin_message without its id") {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+    raw.exec(R"(UPDATE outbox SET action = '{"type":"pin_message"}' WHERE id = 3)");
+    sqlite_store s{path};
+    CHECK(store_error_of([&] { s.pending(10); }).find("message_id") != std::string::npos);
+  }
+}
+
 TEST_CASE("sqlite_store: pending is oldest first and unsent only, mark_sent and failed attempts") {
   on_both([](sqlite_store& s) {
     const auto a = s.enqueue(core::post_message{"C", "a"}, at(0));

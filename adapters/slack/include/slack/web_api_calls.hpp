@@ -23,6 +23,9 @@ struct api_call {
   // (JSON objects with the converted and split text, and blocks for buttons, but no "channel") to the channel
   // it opened; follow_up_calls() builds those calls.
   std::vector<std::string> then_post;
+  // Set on the chat.postMessage of a post to pin (its first message, which carries the header): once it succeeds,
+  // pins.add {channel, timestamp} with the channel and ts Slack answered; follow_up_calls() builds that call.
+  bool then_pin = false;
 
   bool operator==(const api_call&) const = default;
 };
@@ -35,7 +38,7 @@ struct outbound_context {
 };
 
 // The Web API calls for one action, in order:
-//   post_message     -> chat.postMessage {channel, text} (one per chunk)
+//   post_message     -> chat.postMessage {channel, text} (one per chunk); with pin, the first has then_pin
 //   post_ephemeral   -> chat.postEphemeral {channel, user, text} (one per chunk)
 //   direct_message   -> conversations.open {users} with then_post = the chunks (see follow_up_calls)
 //   Buttons of these three go on the last chunk as "blocks": a mrkdwn section with that chunk's text (Slack
@@ -48,6 +51,8 @@ struct outbound_context {
 //   invite_user      -> conversations.invite {channel, users}
 //   set_topic        -> conversations.setTopic {channel, topic} (≤ 250 characters, cut at a word with "…")
 //   publish_document -> nothing: the engine also posts the text; a later version may upload the file
+//   pin_message      -> pins.add {channel, timestamp} from split_message_id(); nothing for an id that is not
+//                       "<channel>:<ts>". Slack's already_pinned counts as done (api_result::already_done).
 std::vector<api_call> to_calls(const core::action& a, const outbound_context& ctx = {});
 
 // chat.postMessage calls for `text` in `channel`, with `buttons` (converted and split as to_calls does).
@@ -58,7 +63,8 @@ std::vector<api_call> post_message_calls(std::string_view channel, std::string_v
 api_call open_dm_call(std::string_view user);
 
 struct api_result;
-// After `done` succeeded with `result`: the calls it asked for (a DM's posts to result.channel_id).
+// After `done` succeeded with `result`: the calls it asked for (a DM's posts to result.channel_id; a pinned post's
+// pins.add {channel: result.channel_id, timestamp: result.ts}).
 std::vector<api_call> follow_up_calls(const api_call& done, const api_result& result);
 
 // The body of a slash-command reply (HTTP response, Socket Mode ack payload or response_url POST):

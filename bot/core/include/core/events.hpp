@@ -112,6 +112,7 @@ struct post_message {
   std::string channel;
   std::string text;
   std::vector<button> buttons{};
+  bool pin = false;  // pin the message in its channel once posted (an incident's header), where the platform can
 };
 
 // Seen only by `user` (errors, help).
@@ -150,8 +151,14 @@ struct publish_document {
   std::string content;
 };
 
+// Pin a message in its channel (a 📌 made it a key event): `message_id` is the platform's id, as a timeline
+// entry's source_id keeps it. Platforms without pins drop it.
+struct pin_message {
+  std::string message_id;
+};
+
 using action = std::variant<post_message, post_ephemeral, direct_message, create_channel, invite_user, set_topic,
-                            publish_document>;
+                            publish_document, pin_message>;
 using actions = std::vector<action>;
 
 }  // namespace kintsugi::core
