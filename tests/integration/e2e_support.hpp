@@ -2,6 +2,7 @@
 // Helpers for end-to-end tests that drive the real kintsugi binary through `console --jsonl`.
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,15 @@ inline std::vector<json> console_jsonl(const std::string& db, const std::string&
   std::vector<json> out;
   for (const auto& line : lines_of(r.out)) out.push_back(json::parse(line));
   return out;
+}
+
+// Unsets every environment variable kintsugi reads, so a configuration file written by a test is the whole truth
+// for the bot it starts, whatever the environment the tests run in.
+inline void clear_kintsugi_environment() {
+  for (const char* name : {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "KINTSUGI_DB",
+                           "KINTSUGI_LOG_LEVEL", "KINTSUGI_CONFIG", "MATTERMOST_URL", "MATTERMOST_TOKEN",
+                           "MATTERMOST_SLASH_TOKEN"})
+    ::unsetenv(name);
 }
 
 inline std::vector<json> of_type(const std::vector<json>& lines, const std::string& type) {

@@ -68,11 +68,7 @@ struct slack_world {
                                     {"bot_token", bot_tok},
                                     {"api_base_url", slack.api_base_url()}}}}
                                  .dump(2);
-    // The configuration file is the whole truth: no overrides from the environment the tests run in.
-    for (const char* name : {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "KINTSUGI_DB",
-                             "KINTSUGI_LOG_LEVEL", "KINTSUGI_CONFIG", "MATTERMOST_URL", "MATTERMOST_TOKEN",
-                             "MATTERMOST_SLASH_TOKEN"})
-      ::unsetenv(name);
+    clear_kintsugi_environment();  // the configuration file is the whole truth
     bot = std::make_unique<child>(KINTSUGI_BINARY, std::vector<std::string>{"run", "--config", config}, log);
     if (wait_hello) {
       INFO(diagnosis());
