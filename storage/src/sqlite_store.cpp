@@ -504,6 +504,9 @@ struct statements {
         upsert_user(db, "INSERT INTO users (id, display_name, tz) VALUES (?1, ?2, ?3) "
                         "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, tz = excluded.tz"),
         user_by_id(db, "SELECT id, display_name, tz FROM users WHERE id = ?1"),
+        upsert_channel(db, "INSERT INTO channels (id, name) VALUES (?1, ?2) "
+                           "ON CONFLICT (id) DO UPDATE SET name = excluded.name"),
+        channel_by_id(db, "SELECT id, name FROM channels WHERE id = ?1"),
         insert_document(db, "INSERT INTO documents (incident_id, written_at, markdown) VALUES (?1, ?2, ?3)"),
         latest_document(db, "SELECT id, incident_id, written_at, markdown FROM documents WHERE incident_id = ?1 "
                             "ORDER BY id DESC LIMIT 1"),
@@ -514,8 +517,10 @@ struct statements {
         find_reminder(db, std::string{reminder_select} + " WHERE kind = ?1 AND subject = ?2 AND detail = ?3"),
         due_reminders(db, std::string{reminder_select} + " WHERE due <= ?1 ORDER BY due, id LIMIT ?2"),
         next_reminder_due(db, "SELECT min(due) FROM reminders"),
-        enqueue(db, "INSERT INTO outbox (action, queued_at) VALUES (?1, ?2)"),
+        enqueue(db, "INSERT INTO outbox (action, queued_at, route) VALUES (?1, ?2, ?3)"),
         pending(db, "SELECT id, action, queued_at, attempts FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?1"),
+        pending_on(db, "SELECT id, action, queued_at, attempts FROM outbox WHERE sent_at IS NULL AND route = ?2 "
+                       "ORDER BY id LIMIT ?1"),
         mark_sent(db, "UPDATE outbox SET sent_at = coalesce(sent_at, ?2) WHERE id = ?1"),
         mark_failed(db, "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1") {}
 
@@ -527,9 +532,10 @@ struct statements {
   Statement insert_why, whys_of, insert_factor, factors_of, insert_lesson, lessons_of;
   Statement insert_action, update_action, action_by_id, actions_of, open_actions, actions_since;
   Statement upsert_user, user_by_id;
+  Statement upsert_channel, channel_by_id;
   Statement insert_document, latest_document;
   Statement set_reminder, cancel_reminder, find_reminder, due_reminders, next_reminder_due;
-  Statement enqueue, pending, mark_sent, mark_failed;
+  Statement enqueue, pending, pending_on, mark_sent, mark_failed;
 };
 
 }  // namespace
@@ -917,6 +923,25 @@ std::optional<core::user> sqlite_store::find_user(std::string_view id) {
   });
 }
 
+void sqlite_store::upsert_channel(const core::channel_info& c) {
+  guarded("upsert_channel", [&] {
+    const use s(impl_->st->upsert_channel);
+    bind_text(*s, 1, c.id);
+    bind_text(*s, 2, c.name);
+    s->exec();
+  });
+}
+
+std::optional<core::channel_info> sqlite_store::find_channel(std::string_view id) {
+  return guarded("find_channel", [&] {
+    const use s(impl_->st->channel_by_id);
+    bind_text(*s, 1, impl_->scratch(impl_->user_buffer, id));
+    return one_row<core::channel_info>(*s, [](const Statement& row) {
+      return core::channel_info{text_at(row, 0), text_at(row, 1)};
+    });
+  });
+}
+
 // ---- documents ------------------------------------------------------------------------------------
 
 core::id_t sqlite_store::save_document(const core::document_version& d) {
@@ -1013,24 +1038,45 @@ core::id_t sqlite_store::enqueue(const core::action& a, core::timestamp at) {
     const use s(impl_->st->enqueue);
     bind_text(*s, 1, json);
     bind_time(*s, 2, at);
+    const std::string route{core::route_of(a)};
+    bind_text(*s, 3, route);
     s->exec();
     return impl_->db.getLastInsertRowid();
   });
 }
+
+namespace {
+
+std::vector<core::outbox_item> outbox_rows(Statement& s) {
+  return all_rows<core::outbox_item>(s, [](const Statement& row) {
+    core::outbox_item item;
+    item.id = row.getColumn(0).getInt64();
+    item.what = detail::action_from_json(text_at(row, 1));
+    item.queued_at = time_at(row, 2);
+    item.attempts = row.getColumn(3).getInt();
+    return item;
+  });
+}
+
+}  // namespace
 
 std::vector<core::outbox_item> sqlite_store::pending(std::size_t limit) {
   if (limit == 0) return {};
   return guarded("pending", [&] {
     const use s(impl_->st->pending);
     s->bind(1, to_limit(limit));
-    return all_rows<core::outbox_item>(*s, [](const Statement& row) {
-      core::outbox_item item;
-      item.id = row.getColumn(0).getInt64();
-      item.what = detail::action_from_json(text_at(row, 1));
-      item.queued_at = time_at(row, 2);
-      item.attempts = row.getColumn(3).getInt();
-      return item;
-    });
+    return outbox_rows(*s);
+  });
+}
+
+std::vector<core::outbox_item> sqlite_store::pending_on(std::string_view route, std::size_t limit) {
+  if (limit == 0) return {};
+  return guarded("pending_on", [&] {
+    const use s(impl_->st->pending_on);
+    s->bind(1, to_limit(limit));
+    const std::string wanted{route};
+    bind_text(*s, 2, wanted);
+    return outbox_rows(*s);
   });
 }
 

@@ -269,6 +269,10 @@ TEST_CASE("a whole incident from Slack: slash commands, messages, edit, deletion
   std::multiset<std::string> asked;
   for (const auto& c : w.slack.calls("users.info")) asked.insert(c.body.value("user", ""));
   CHECK(asked == std::multiset<std::string>{"U1", "U2"});
+  // conversations.info once for the incident's channel: documents call it by its name.
+  REQUIRE(w.slack.wait_until([&] { return w.slack.count("conversations.info") >= 1; }));
+  CHECK(w.slack.count("conversations.info") == 1);
+  CHECK(w.slack.calls("conversations.info").front().body.value("channel", "") == channel);
   // Every Web API call carried the bot token; only apps.connections.open the app token.
   for (const auto& c : w.slack.calls()) {
     CAPTURE(c.method);
@@ -279,6 +283,14 @@ TEST_CASE("a whole incident from Slack: slash commands, messages, edit, deletion
   w.stop();
   w.check_each_acked_once();
   CHECK(w.slack.count("apps.connections.open") == 1);
+
+  {
+    auto pm = run_kintsugi({"postmortem", "--db", w.db, "1", "--format", "json"});
+    REQUIRE(pm.exit_code == 0);
+    CHECK(json::parse(pm.out)["incident"]["channel_name"] == "checkout-war-room");
+    auto md = run_kintsugi({"postmortem", "--db", w.db, "1"});
+    CHECK(contains(md.out, "**Channel:** #checkout-war-room"));
+  }
 
   auto messages = w.timeline_messages();
   REQUIRE(messages.size() == 3);

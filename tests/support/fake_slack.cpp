@@ -493,6 +493,12 @@ struct fake_slack::impl {
       channels[id] = channel_state{id, name, true, "", {}, {}, {}};
       return reply({{"ok", true}, {"channel", channel_json(channels[id])}});
     }
+    if (m == "conversations.info") {
+      // Any channel the workspace has, member or not (channels:read), as Slack answers it.
+      auto* c = find_channel(str(b, "channel"));
+      if (c == nullptr) return reply(error_body("channel_not_found"));
+      return reply({{"ok", true}, {"channel", channel_json(*c)}});
+    }
     if (m == "conversations.join") {
       auto* c = find_channel(str(b, "channel"));
       if (c == nullptr) return reply(error_body("channel_not_found"));

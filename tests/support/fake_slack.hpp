@@ -5,8 +5,8 @@
 //
 // Served under <api_base_url()> (POST, JSON or form bodies, "Authorization: Bearer …" checked like Slack does):
 //   auth.test, apps.connections.open (the app token; answers wss://127.0.0.1:<port>/link?ticket=N, each ticket
-//   usable once), chat.postMessage, chat.postEphemeral, conversations.open/create/invite/setTopic/join/history/
-//   replies, users.info, pins.add. Channels and users are what the test set up; a post to a channel the bot is not
+//   usable once), chat.postMessage, chat.postEphemeral, conversations.open/create/invite/setTopic/join/info/
+//   history/replies, users.info, pins.add. Channels and users are what the test set up; a post to a channel the bot is not
 //   in gets not_in_channel, as from Slack. The bot's posts go into the channel's history like real ones. A thread
 //   reply (thread_ts other than its ts) goes into its thread, listed by conversations.replies, and its parent in
 //   the history gets reply_count / latest_reply / reply_users; only a thread_broadcast is in the history as well.

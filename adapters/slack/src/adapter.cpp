@@ -150,9 +150,8 @@ asio::awaitable<std::string> adapter::run_sender_only(std::function<void(const c
 }
 
 void adapter::note_stored(const std::vector<core::event>& events) {
-  std::vector<std::string> unknown;
-  note_users(events, unknown);
-  if (!unknown.empty()) asio::co_spawn(ex_, learn_users(std::move(unknown)), log_exception(log_, "users.info"));
+  auto unknown = note_unknown(events);
+  if (!unknown.empty()) asio::co_spawn(ex_, learn(std::move(unknown)), log_exception(log_, "users.info"));
 }
 
 std::string adapter::finish_reason() const { return stop_reason_.empty() ? std::string{"stopped"} : stop_reason_; }
@@ -343,8 +342,7 @@ asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
     }
     case envelope_type::other: break;
   }
-  std::vector<std::string> unknown;
-  note_users(events, unknown);
+  auto unknown = note_unknown(events);
   // Acknowledge only what is stored: if storing fails, Slack delivers the envelope again.
   const bool stored = co_await submit_all(std::move(events));
   if (!stored) co_return;
@@ -352,7 +350,7 @@ asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
   if (auto sent = c->ws.write_front(encode_ack(env.envelope_id)); !sent && log_)
     log_->warn("slack could not ack envelope={} on conn={}: {}", env.envelope_id, c->id, sent.error().message());
   pending.settle();
-  if (!unknown.empty()) co_await learn_users(std::move(unknown));
+  if (!unknown.empty()) co_await learn(std::move(unknown));
 }
 
 asio::awaitable<bool> adapter::submit_all(std::vector<core::event> events) {
@@ -366,29 +364,51 @@ asio::awaitable<bool> adapter::submit_all(std::vector<core::event> events) {
   co_return true;
 }
 
-void adapter::note_users(const std::vector<core::event>& events, std::vector<std::string>& out) {
+adapter::directory_gap adapter::note_unknown(const std::vector<core::event>& events) {
+  directory_gap out;
   auto see = [&](const std::string& id) {
-    if (!id.empty() && id != ctx_.bot_user_id && known_users_.insert(id).second) out.push_back(id);
+    if (!id.empty() && id != ctx_.bot_user_id && known_users_.insert(id).second) out.users.push_back(id);
+  };
+  // Channels where incidents are run or declared: their names make documents readable.
+  auto see_channel = [&](const std::string& id) {
+    if (!id.empty() && known_channels_.insert(id).second) out.channels.push_back(id);
   };
   for (const auto& e : events)
     std::visit(overloaded{[&](const core::message_posted& m) { if (!m.from_bot) see(m.user); },
-                          [&](const core::command_invoked& c) { see(c.user); },
+                          [&](const core::command_invoked& c) {
+                            see(c.user);
+                            see_channel(c.channel);
+                          },
                           [&](const core::reaction_added& r) { see(r.user); },
                           [&](const core::member_joined& j) { see(j.user); }, [](const auto&) {}},
                e);
+  return out;
 }
 
 // users.info for people seen for the first time: display names for documents, time zones for "HH:MM".
-asio::awaitable<void> adapter::learn_users(std::vector<std::string> ids) {
-  for (const auto& id : ids) {
+// conversations.info for channels: their names.
+asio::awaitable<void> adapter::learn(directory_gap gap) {
+  for (const auto& id : gap.users) {
     if (stopping_) co_return;
     auto r = co_await api_.call("users.info", "user=" + form_value(id), settings_.bot_token, false);
     auto info = decode_users_info(r.body, r.status);
     if (info.who) {
       core::event e = core::user_updated{*info.who, now()};
       co_await host_.submit(std::move(e));
+    } else if (log_) {
+      log_->debug("slack users.info {} failed: {}", id, r.result.description);
     }
-    else if (log_) log_->debug("slack users.info {} failed: {}", id, r.result.description);
+  }
+  for (const auto& id : gap.channels) {
+    if (stopping_) co_return;
+    auto r = co_await api_.call("conversations.info", "channel=" + form_value(id), settings_.bot_token, false);
+    auto info = decode_conversations_info(r.body, r.status);
+    if (info.channel) {
+      core::event e = core::channel_updated{*info.channel, now()};
+      co_await host_.submit(std::move(e));
+    } else if (log_) {
+      log_->debug("slack conversations.info {} failed: {}", id, r.result.description);
+    }
   }
 }
 
@@ -435,10 +455,10 @@ asio::awaitable<void> adapter::backfill() {
     }
     auto events = order_backfill(std::move(found.events));
     const std::size_t count = events.size();
-    std::vector<std::string> unknown;
-    note_users(events, unknown);
+    auto unknown = note_unknown(events);
+    if (known_channels_.insert(ch.channel).second) unknown.channels.push_back(ch.channel);
     co_await submit_all(std::move(events));
-    if (!unknown.empty()) co_await learn_users(std::move(unknown));
+    if (!unknown.empty()) co_await learn(std::move(unknown));
     if (log_ && count > 0) log_->info("slack backfilled channel={} messages={}", ch.channel, count);
   }
 }
@@ -476,7 +496,9 @@ asio::awaitable<void> adapter::sender_loop() {
   net::backoff delay{net::backoff_config{std::chrono::milliseconds{500}, std::chrono::seconds{30}, net::jitter::equal}};
   std::minstd_rand random{std::random_device{}()};
   while (!stopping_) {
-    std::function<std::vector<core::outbox_item>(core::store&)> pending = [](core::store& s) { return s.pending(100); };
+    std::function<std::vector<core::outbox_item>(core::store&)> pending = [route = settings_.outbox_route](core::store& s) {
+      return route ? s.pending_on(*route, 100) : s.pending(100);
+    };
     auto items = co_await host_.run<std::vector<core::outbox_item>>(std::move(pending));
     if (items.empty()) {
       if (!wake_requested_) {
@@ -544,6 +566,7 @@ asio::awaitable<bool> adapter::deliver(core::action a) {
         co_return r.result.fatal;  // a refused token will not get better by retrying
       }
       created_channels_[create->name] = r.result.channel_id;
+      known_channels_.insert(r.result.channel_id);  // its name is the one kintsugi gave it
       core::event e = core::channel_created{create->name, r.result.channel_id, now()};
       co_await host_.submit(std::move(e));
     }

@@ -194,6 +194,19 @@ user_info decode_users_info(std::string_view body, int http_status) {
   });
 }
 
+channel_lookup decode_conversations_info(std::string_view body, int http_status) {
+  return guarded([&] {
+    json j = detail::parse(body);
+    channel_lookup out;
+    out.result = map_response("conversations.info", http_status, j, {});
+    if (!out.result.ok) return out;
+    const json& c = obj(j, "channel");
+    core::channel_info info{str(c, "id"), str(c, "name")};
+    if (!info.id.empty() && !info.name.empty()) out.channel = std::move(info);
+    return out;
+  });
+}
+
 namespace {
 
 // conversations.history and conversations.replies share their shape; `replies`: leave the thread parent out.

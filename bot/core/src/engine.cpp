@@ -30,6 +30,7 @@ actions engine::handle(const event& e) {
                         [this](const user_updated& u) { return on_user(u); },
                         [this](const member_joined& m) { return on_membership(m.channel, m.user, m.at, true); },
                         [this](const member_left& m) { return on_membership(m.channel, m.user, m.at, false); },
+                        [this](const channel_updated& c) { return on_channel(c.what); },
                     },
                     e);
 }
@@ -111,6 +112,15 @@ actions engine::on_channel_created(const channel_created& c) {
     inc->channel = c.id;
     store_.update_incident(*inc);
   }
+  // The name the engine chose carries the platform's route ("mm:inc-…"); the channel itself is called without it.
+  std::string_view bare = c.name;
+  if (auto route = route_of(bare); !route.empty()) bare.remove_prefix(route.size() + 1);
+  return on_channel(channel_info{c.id, std::string{bare}});
+}
+
+actions engine::on_channel(const channel_info& c) {
+  if (c.id.empty() || c.name.empty()) return {};
+  if (auto known = store_.find_channel(c.id); !known || *known != c) store_.upsert_channel(c);
   return {};
 }
 

@@ -51,7 +51,11 @@ void start(command_scope& s, const cmd::start& c) {
   bool dedicated = channel.starts_with(opt.channel_prefix);
   bool create = false;
   if (!dedicated && opt.create_channel) {
-    std::string base = opt.channel_prefix + yyyymmdd(s.ev.at) + "-";
+    // A platform beside the first one gets the channel created where the command came from: the name carries
+    // that platform's route until the platform tells the channel's id (channel_created).
+    const auto route = route_of(s.ev.channel);
+    std::string base = (route.empty() ? std::string{} : std::string{route} + ":") + opt.channel_prefix +
+                       yyyymmdd(s.ev.at) + "-";
     std::string name = base + slug(c.title, 60 - base.size());
     for (int n = 2; s.db.incident_in_channel(name); ++n) name = base + slug(c.title, 56 - base.size()) + "-" + std::to_string(n);
     channel = name;

@@ -7,6 +7,7 @@ namespace {
 struct found_mention {
   char kind = 0;
   std::string_view id;
+  std::string_view label;  // after '|', if any
   std::size_t end = 0;
 };
 
@@ -15,9 +16,10 @@ bool mention_at(std::string_view text, std::size_t i, found_mention& m) {
   auto close = text.find('>', i);
   if (close == std::string_view::npos) return false;
   auto body = text.substr(i + 2, close - i - 2);
-  auto id = body.substr(0, body.find('|'));
+  const auto bar = body.find('|');
+  auto id = body.substr(0, bar);
   if (id.empty() || id.find_first_of(" <\n\t") != std::string_view::npos) return false;
-  m = {text[i + 1], id, close};
+  m = {text[i + 1], id, bar == std::string_view::npos ? std::string_view{} : body.substr(bar + 1), close};
   return true;
 }
 
@@ -34,6 +36,11 @@ void for_each_mention(std::string_view text, const std::function<void(char, std:
 }
 
 std::string render_mentions(std::string_view text, const std::function<std::string(std::string_view)>& user_name) {
+  return render_mentions(text, user_name, {});
+}
+
+std::string render_mentions(std::string_view text, const std::function<std::string(std::string_view)>& user_name,
+                            const std::function<std::string(std::string_view)>& channel_name) {
   if (text.find('<') == std::string_view::npos) return std::string{text};
   std::string out;
   out.reserve(text.size());
@@ -41,7 +48,12 @@ std::string render_mentions(std::string_view text, const std::function<std::stri
     found_mention m;
     if (text[i] == '<' && mention_at(text, i, m)) {
       out += m.kind;
-      out += m.kind == '@' ? user_name(m.id) : std::string{m.id};
+      if (m.kind == '@') {
+        out += user_name(m.id);
+      } else {
+        std::string name = m.label.empty() && channel_name ? channel_name(m.id) : std::string{m.label};
+        out += name.empty() ? std::string{m.id} : name;
+      }
       i = m.end;
       continue;
     }

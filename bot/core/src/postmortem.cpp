@@ -182,6 +182,10 @@ void append_title(std::string& out, const incident_record& r) {
   out.append(" · **Status:** ").append(name(i.status));
   out.append(" · **Declared:** ").append(when(i.declared_at));
   if (!i.declared_by.empty()) out.append(" by ").append(r.display(i.declared_by));
+  if (const auto channel = r.channel_name(); !channel.empty()) {
+    out.append(" · **Channel:** #");
+    append_one_line(out, channel);
+  }
   if (!trim(i.service).empty()) {
     out.append(" · **Service:** ");
     append_one_line(out, i.service);

@@ -14,6 +14,11 @@
 
 namespace kintsugi::core {
 
+std::string incident_record::channel_name() const {
+  auto it = channel_names.find(inc.channel);
+  return it == channel_names.end() ? std::string{} : it->second;
+}
+
 std::string incident_record::display(std::string_view user_id) const {
   if (user_id == bot_author) return std::string(bot_author);
   if (auto it = names.find(user_id); it != names.end() && !it->second.empty()) return it->second;
@@ -83,8 +88,17 @@ std::optional<incident_record> load_record(store& s, id_t id) {
   }
   // Documents are for people: <@U123> becomes @Name everywhere.
   auto name_of = [&r](std::string_view who) { return r.display(who); };
-  auto render = [&name_of](std::string& text) {
-    if (text.find('<') != std::string::npos) text = render_mentions(text, name_of);
+  // <#C…> becomes #name where the platform told the channel's name.
+  if (auto c = s.find_channel(r.inc.channel); c && !c->name.empty()) r.channel_names.emplace(c->id, c->name);
+  auto channel_of = [&r, &s](std::string_view channel_id) -> std::string {
+    if (auto it = r.channel_names.find(channel_id); it != r.channel_names.end()) return it->second;
+    auto c = s.find_channel(channel_id);
+    std::string name = c ? c->name : std::string{};
+    r.channel_names.emplace(std::string{channel_id}, name);
+    return name;
+  };
+  auto render = [&name_of, &channel_of](std::string& text) {
+    if (text.find('<') != std::string::npos) text = render_mentions(text, name_of, channel_of);
   };
   for (auto& e : r.entries) render(e.text);
   for (auto& rev : r.revisions) render(rev.text);

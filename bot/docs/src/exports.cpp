@@ -38,7 +38,8 @@ revision_index index_revisions(const incident_record& r) {
 
 std::string dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n"; }
 
-json incident_object(const incident& i) {
+// `channel_name`: what the platform calls the incident's channel, where known (then also in the object).
+json incident_object(const incident& i, std::string_view channel_name = {}) {
   json roles = json::object();
   for (std::size_t k = 0; k < role_count; ++k) {
     roles[std::string(name(static_cast<role>(k)))] = i.roles[k].empty() ? json(nullptr) : json(i.roles[k]);
@@ -47,7 +48,7 @@ json incident_object(const incident& i) {
   for (std::size_t k = 0; k < milestone_count; ++k) {
     milestones[std::string(name(static_cast<milestone>(k)))] = iso_or_null(i.milestones[k]);
   }
-  return json{
+  json out{
       {"id", i.id},
       {"key", i.key()},
       {"title", i.title},
@@ -63,6 +64,8 @@ json incident_object(const incident& i) {
       {"impact", i.impact},
       {"review_at", iso_or_null(i.review_at)},
   };
+  if (!channel_name.empty()) out["channel_name"] = std::string{channel_name};
+  return out;
 }
 
 // Built key by key: an initializer list copies every value once more, which shows on 50k-entry timelines.
@@ -118,7 +121,7 @@ json duration_stats_object(const duration_stats& d) {
 std::string incident_json(const incident& i) { return dump(incident_object(i)); }
 
 std::string timeline_json(const incident_record& r) {
-  return dump(json{{"incident", incident_object(r.inc)}, {"entries", entries_array(r)}});
+  return dump(json{{"incident", incident_object(r.inc, r.channel_name())}, {"entries", entries_array(r)}});
 }
 
 std::string postmortem_json(const incident_record& r) {
@@ -179,7 +182,7 @@ std::string postmortem_json(const incident_record& r) {
   }
 
   return dump(json{
-      {"incident", incident_object(r.inc)},
+      {"incident", incident_object(r.inc, r.channel_name())},
       {"metrics", std::move(metrics)},
       {"summary", r.inc.summary},
       {"impact", r.inc.impact},

@@ -94,6 +94,8 @@ class sqlite_store final : public core::store {
 
   void upsert_user(const core::user& u) override;
   std::optional<core::user> find_user(std::string_view id) override;
+  void upsert_channel(const core::channel_info& c) override;
+  std::optional<core::channel_info> find_channel(std::string_view id) override;
 
   core::id_t save_document(const core::document_version& d) override;
   std::optional<core::document_version> latest_document(core::id_t incident_id) override;
@@ -107,6 +109,7 @@ class sqlite_store final : public core::store {
 
   core::id_t enqueue(const core::action& a, core::timestamp at) override;
   std::vector<core::outbox_item> pending(std::size_t limit) override;
+  std::vector<core::outbox_item> pending_on(std::string_view route, std::size_t limit) override;
   void mark_sent(core::id_t outbox_id, core::timestamp at) override;
   void mark_failed_attempt(core::id_t outbox_id) override;
 

@@ -150,6 +150,12 @@ class fake_store : public core::store {
   }
 
   void upsert_user(const core::user& u) override { users[u.id] = u; }
+  std::map<std::string, core::channel_info, std::less<>> channels;
+  void upsert_channel(const core::channel_info& c) override { channels[c.id] = c; }
+  std::optional<core::channel_info> find_channel(std::string_view id) override {
+    if (auto it = channels.find(id); it != channels.end()) return it->second;
+    return std::nullopt;
+  }
   std::optional<core::user> find_user(std::string_view id) override {
     ++find_user_calls;
     if (auto it = users.find(id); it != users.end()) return it->second;
@@ -175,6 +181,7 @@ class fake_store : public core::store {
   std::optional<core::timestamp> next_reminder_due() override { return {}; }
   core::id_t enqueue(const core::action&, core::timestamp) override { return 0; }
   std::vector<core::outbox_item> pending(std::size_t) override { return {}; }
+  std::vector<core::outbox_item> pending_on(std::string_view, std::size_t) override { return {}; }
   void mark_sent(core::id_t, core::timestamp) override {}
   void mark_failed_attempt(core::id_t) override {}
 

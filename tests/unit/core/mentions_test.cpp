@@ -23,3 +23,12 @@ TEST_CASE("for_each_mention finds people and channels") {
   });
   CHECK(seen == std::vector<std::string>{"@U1", "#C2", "@U3"});
 }
+
+TEST_CASE("channel mentions render with the channel's name: the label, else the lookup, else the id") {
+  auto user = [](std::string_view id) { return std::string{id}; };
+  auto channel = [](std::string_view id) { return id == "C1" ? std::string{"inc-db"} : std::string{}; };
+  CHECK(render_mentions("join <#C1> now", user, channel) == "join #inc-db now");
+  CHECK(render_mentions("join <#C2|payments>", user, channel) == "join #payments");
+  CHECK(render_mentions("join <#C3>", user, channel) == "join #C3");
+  CHECK(render_mentions("join <#C1>", user, {}) == "join #C1");
+}

@@ -259,3 +259,13 @@ TEST_CASE("HTML: a full page, user HTML neutralised, tables and strikethrough re
   CHECK(contains(html, "<h3>Technology</h3>"));
   CHECK(contains(html, "<strong>Bob: Failover started</strong>"));
 }
+
+TEST_CASE("postmortem and timeline JSON name the channel where the platform told its name, and only then") {
+  incident_record r = sample();
+  CHECK_FALSE(json::parse(postmortem_json(r))["incident"].contains("channel_name"));
+  r.channel_names[r.inc.channel] = "inc-db";
+  const json pm = json::parse(postmortem_json(r));
+  CHECK(pm["incident"]["channel"] == r.inc.channel);
+  CHECK(pm["incident"]["channel_name"] == "inc-db");
+  CHECK(json::parse(timeline_json(r))["incident"]["channel_name"] == "inc-db");
+}

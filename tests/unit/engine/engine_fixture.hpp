@@ -114,6 +114,8 @@ class faulty_store final : public store {
 
   void upsert_user(const user& u) override { inner_.upsert_user(u); }
   std::optional<user> find_user(std::string_view id) override { return inner_.find_user(id); }
+  void upsert_channel(const channel_info& c) override { inner_.upsert_channel(c); }
+  std::optional<channel_info> find_channel(std::string_view id) override { return inner_.find_channel(id); }
 
   id_t save_document(const document_version& d) override { return inner_.save_document(d); }
   std::optional<document_version> latest_document(id_t incident_id) override { return inner_.latest_document(incident_id); }
@@ -133,6 +135,9 @@ class faulty_store final : public store {
 
   id_t enqueue(const action& a, timestamp when) override;
   std::vector<outbox_item> pending(std::size_t limit) override { return inner_.pending(limit); }
+  std::vector<outbox_item> pending_on(std::string_view route, std::size_t limit) override {
+    return inner_.pending_on(route, limit);
+  }
   void mark_sent(id_t outbox_id, timestamp when) override { inner_.mark_sent(outbox_id, when); }
   void mark_failed_attempt(id_t outbox_id) override { inner_.mark_failed_attempt(outbox_id); }
 

@@ -1,4 +1,6 @@
 // Events that only chat platforms send: pins, channels they created for us, directory updates, joins and leaves.
+#include "core/postmortem.hpp"
+#include "core/record.hpp"
 #include "engine_fixture.hpp"
 
 using namespace kintsugi::core;
@@ -86,5 +88,60 @@ TEST_SUITE("engine platform events") {
     b.cmd("U1", "inc-db", "mark began 04:30", t(5));  // 09:35 UTC is 04:35 in New York
     REQUIRE(b.inc().at(milestone::began).has_value());
     CHECK(format_iso(*b.inc().at(milestone::began)).ends_with("09:30:00Z"));
+  }
+
+  TEST_CASE("a channel's name from the platform is kept, and a created channel is known by its name") {
+    bot b{with_channels()};
+    b.send(channel_updated{channel_info{"C1", "inc-db"}, t(0)});
+    REQUIRE(b.db.find_channel("C1").has_value());
+    CHECK(b.db.find_channel("C1")->name == "inc-db");
+    b.send(channel_updated{channel_info{"C1", "inc-db-renamed"}, t(1)});
+    CHECK(b.db.find_channel("C1")->name == "inc-db-renamed");
+    // Without a name nothing is learned.
+    b.send(channel_updated{channel_info{"C2", ""}, t(1)});
+    CHECK_FALSE(b.db.find_channel("C2").has_value());
+
+    b.cmd("alice", "general", "start Payments down sev1", t(2));
+    const auto name = b.inc().channel;
+    b.send(channel_created{name, "C0NEW", t(3)});
+    REQUIRE(b.db.find_channel("C0NEW").has_value());
+    CHECK(b.db.find_channel("C0NEW")->name == name);
+  }
+
+  TEST_CASE("an incident declared from a second platform gets its channel created on that platform") {
+    bot b{with_channels()};
+    const auto out = b.cmd("mm:alice", "mm:town-square", "start Payments down sev1", t(0));
+    const std::string name = "mm:inc-20261120-payments-down";
+    CHECK(b.inc().channel == name);
+    REQUIRE_FALSE(out.empty());
+    CHECK(show(out[0]) == "create #" + name);
+    // Everything said about it goes to that platform.
+    for (const auto& a : out) {
+      CAPTURE(show(a));
+      CHECK(route_of(a) == mattermost_route);
+    }
+    b.send(channel_created{name, "mm:ch0123456789abcdefghijklmn", t(1)});
+    CHECK(b.inc().channel == "mm:ch0123456789abcdefghijklmn");
+    // The channel is called by its own name there, without the route.
+    CHECK(b.db.find_channel("mm:ch0123456789abcdefghijklmn")->name == "inc-20261120-payments-down");
+  }
+
+  TEST_CASE("documents call channels by the names the platform told") {
+    bot b;
+    b.start_db("C1");
+    b.say("m1", "bob", "C1", "moving the talk from <#C9> here", t(2));
+    auto before = load_record(b.db, 1);
+    REQUIRE(before.has_value());
+    CHECK(before->channel_name().empty());
+    CHECK(render_postmortem_markdown(*before).find("**Channel:**") == std::string::npos);
+
+    b.send(channel_updated{channel_info{"C1", "inc-db"}, t(3)});
+    b.send(channel_updated{channel_info{"C9", "ops"}, t(3)});
+    auto after = load_record(b.db, 1);
+    REQUIRE(after.has_value());
+    CHECK(after->channel_name() == "inc-db");
+    const auto doc = render_postmortem_markdown(*after);
+    CHECK(doc.find("**Channel:** #inc-db") != std::string::npos);
+    CHECK(doc.find("moving the talk from #ops here") != std::string::npos);
   }
 }

@@ -1230,3 +1230,50 @@ TEST_CASE("sqlite_store: group commit throughput" * doctest::skip()) {
   MESSAGE("captured " << events << " events in " << took.count() << " s: " << events / took.count() << " events/s");
   CHECK(s.timeline(incident, 1)[0].source_id == "C-bench:" + std::to_string(1700000000000000 + events - 1));
 }
+
+TEST_CASE("sqlite_store: pending_on gives each platform its own items, in order, through an index") {
+  const kintsugi::test::temp_dir dir;
+  const std::string path = dir.file("kintsugi.db");
+  {
+    sqlite_store s{path};
+    s.enqueue(core::post_message{"C1", "slack one"}, at(0));
+    s.enqueue(core::post_message{"mm:ch1", "mattermost one"}, at(1));
+    s.enqueue(core::direct_message{"mm:u1", "mattermost dm"}, at(2));
+    s.enqueue(core::direct_message{"U1", "slack dm"}, at(3));
+    auto mm = s.pending_on("mm", 10);
+    REQUIRE(mm.size() == 2);
+    CHECK(std::get<core::post_message>(mm[0].what).text == "mattermost one");
+    CHECK(std::get<core::direct_message>(mm[1].what).text == "mattermost dm");
+    auto first = s.pending_on("", 10);
+    REQUIRE(first.size() == 2);
+    CHECK(std::get<core::post_message>(first[0].what).text == "slack one");
+    CHECK(std::get<core::direct_message>(first[1].what).text == "slack dm");
+    CHECK(s.pending_on("mm", 1).size() == 1);
+    CHECK(s.pending_on("mm", 0).empty());
+    CHECK(s.pending_on("xx", 10).empty());
+    // Sent items leave their route's queue; everything is still in pending() across routes.
+    s.mark_sent(mm[0].id, at(5));
+    CHECK(s.pending_on("mm", 10).size() == 1);
+    CHECK(s.pending(10).size() == 3);
+  }
+  SQLite::Database raw(path, SQLite::OPEN_READONLY);
+  SQLite::Statement plan(raw, "EXPLAIN QUERY PLAN SELECT id, action, queued_at, attempts FROM outbox "
+                              "WHERE sent_at IS NULL AND route = 'mm' ORDER BY id LIMIT 5");
+  std::string steps;
+  while (plan.executeStep()) steps += plan.getColumn(3).getString() + "\n";
+  CHECK(steps.find("outbox_pending_by_route") != std::string::npos);
+  CHECK(steps.find("TEMP B-TREE") == std::string::npos);
+}
+
+TEST_CASE("sqlite_store: channel names are upserted and found by id") {
+  on_both([](sqlite_store& s) {
+    CHECK_FALSE(s.find_channel("C1").has_value());
+    s.upsert_channel(core::channel_info{"C1", "inc-db"});
+    REQUIRE(s.find_channel("C1").has_value());
+    CHECK(s.find_channel("C1")->name == "inc-db");
+    s.upsert_channel(core::channel_info{"C1", "inc-db-2"});
+    CHECK(s.find_channel("C1")->name == "inc-db-2");
+    s.upsert_channel(core::channel_info{"mm:abc", tricky});
+    CHECK(s.find_channel("mm:abc")->name == tricky);
+  });
+}

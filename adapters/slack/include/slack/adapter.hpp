@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ struct settings {
   std::chrono::milliseconds reconnect_base{std::chrono::milliseconds{500}};
   std::chrono::milliseconds reconnect_cap{std::chrono::seconds{60}};
   std::size_t max_send_attempts = 8;  // an outbox item that keeps failing is given up after this many tries
+  // The outbox items this adapter delivers: nullopt, all of them (Slack alone); "" beside another platform (the
+  // items whose route is Slack's, core::route_of).
+  std::optional<std::string> outbox_route;
 };
 
 class adapter {
@@ -89,8 +93,14 @@ class adapter {
   boost::asio::awaitable<void> backfill();
   boost::asio::awaitable<listing> list_messages(std::string method, std::string channel, std::string thread_ts,
                                                 std::string oldest, std::string latest);
-  boost::asio::awaitable<void> learn_users(std::vector<std::string> ids);
-  void note_users(const std::vector<core::event>& events, std::vector<std::string>& out);
+  // People and channels seen for the first time, to look up in Slack's directory.
+  struct directory_gap {
+    std::vector<std::string> users;
+    std::vector<std::string> channels;
+    bool empty() const { return users.empty() && channels.empty(); }
+  };
+  directory_gap note_unknown(const std::vector<core::event>& events);
+  boost::asio::awaitable<void> learn(directory_gap gap);
   std::string resolve_channel(const std::string& channel) const;
   std::string finish_reason() const;
 
@@ -108,6 +118,7 @@ class adapter {
   bool wake_requested_ = false;
   std::string stop_reason_;
   std::set<std::string> known_users_;
+  std::set<std::string> known_channels_;
   std::map<std::string, std::string> created_channels_;  // name -> id, for actions queued before the rebind
 };
 

@@ -125,6 +125,12 @@ struct user_info {
 };
 user_info decode_users_info(std::string_view body, int http_status = 200);
 
+struct channel_lookup {
+  api_result result;
+  std::optional<core::channel_info> channel;  // id and name; nullopt when either is missing (a DM has no name)
+};
+channel_lookup decode_conversations_info(std::string_view body, int http_status = 200);
+
 // A message with a thread under it (reply_count > 0), as conversations.history lists it.
 struct thread_ref {
   std::string ts;            // the parent's ts, which is the thread's thread_ts

@@ -39,6 +39,7 @@ class engine {
   actions on_pin(const message_pinned& p);
   actions on_channel_created(const channel_created& c);
   actions on_user(const user_updated& u);
+  actions on_channel(const channel_info& c);
   actions on_membership(const std::string& channel, const std::string& user, timestamp at, bool joined);
 
   store& store_;

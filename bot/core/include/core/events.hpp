@@ -2,6 +2,7 @@
 // Normalized events (platform -> core) and actions (core -> platform). Adapters translate their
 // wire formats to and from these; the core never sees JSON, HTTP or SQL.
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -88,8 +89,15 @@ struct member_left {
   timestamp at{};
 };
 
+// What the platform's directory says about a channel: its name, so documents and other platforms' text can show
+// "#inc-db-down" rather than an id.
+struct channel_updated {
+  channel_info what;
+  timestamp at{};
+};
+
 using event = std::variant<message_posted, message_edited, message_deleted, reaction_added, command_invoked, clock_tick,
-                           message_pinned, channel_created, user_updated, member_joined, member_left>;
+                           message_pinned, channel_created, user_updated, member_joined, member_left, channel_updated>;
 
 // The key under which an event is remembered, so that a redelivery changes nothing.
 // Empty for events that need no deduplication (ticks).
@@ -160,5 +168,15 @@ struct pin_message {
 using action = std::variant<post_message, post_ephemeral, direct_message, create_channel, invite_user, set_topic,
                             publish_document, pin_message>;
 using actions = std::vector<action>;
+
+// Several platforms in one process: every id a platform hands the core (channel, user, message) carries the
+// platform's route as a prefix, "<route>:<id>", except the first platform's (Slack, the console), whose ids are
+// bare and whose route is "". Mattermost's is "mm". A route is lower-case letters before the first ':', which
+// no bare id starts with (Slack's "C0123:1712.0001" message ids start upper-case).
+inline constexpr std::string_view mattermost_route = "mm";
+std::string_view route_of(std::string_view id);
+// The route of the platform an action goes to: that of its channel, user or message (for create_channel, of the
+// name the engine gave it, which carries the route of the channel the incident was declared from).
+std::string_view route_of(const action& a);
 
 }  // namespace kintsugi::core

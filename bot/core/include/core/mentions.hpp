@@ -11,7 +11,10 @@ namespace kintsugi::core {
 // Calls `each(kind, id)` for every mention in `text`; kind is '@' or '#'.
 void for_each_mention(std::string_view text, const std::function<void(char, std::string_view)>& each);
 
-// <@id> -> "@" + user_name(id); <#id> -> "#" + id. Text that only looks similar ("a < b", "<@ x>") stays.
+// <@id> -> "@" + user_name(id); <#id|label> -> "#label"; <#id> -> "#" + channel_name(id), or "#" + id when that is
+// empty or there is no channel_name. Text that only looks similar ("a < b", "<@ x>") stays.
 std::string render_mentions(std::string_view text, const std::function<std::string(std::string_view)>& user_name);
+std::string render_mentions(std::string_view text, const std::function<std::string(std::string_view)>& user_name,
+                            const std::function<std::string(std::string_view)>& channel_name);
 
 }  // namespace kintsugi::core

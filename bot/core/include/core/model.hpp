@@ -175,4 +175,11 @@ struct user {
   std::string tz;            // IANA zone; empty: unknown (UTC)
 };
 
+struct channel_info {
+  std::string id;
+  std::string name;  // without '#' or '~'; empty: unknown
+
+  bool operator==(const channel_info&) const = default;
+};
+
 }  // namespace kintsugi::core

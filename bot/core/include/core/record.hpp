@@ -19,9 +19,13 @@ struct incident_record {
   std::vector<lesson> lessons;
   std::vector<action_item> actions;     // by id
   std::map<std::string, std::string, std::less<>> names;  // user id -> display name, where known
+  // channel id -> name where the platform told it (empty: asked, unknown); has the incident's channel if known.
+  std::map<std::string, std::string, std::less<>> channel_names;
 
   // The display name of a user id (the id itself when no name is known); bot_author stays "kintsugi".
   std::string display(std::string_view user_id) const;
+  // What the platform calls the incident's channel, or "" when it never said.
+  std::string channel_name() const;
   // Earlier texts of one entry, oldest first.
   std::vector<const revision*> revisions_of(id_t entry_id) const;
 };

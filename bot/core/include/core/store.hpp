@@ -100,6 +100,8 @@ class store {
   // People.
   virtual void upsert_user(const user& u) = 0;
   virtual std::optional<user> find_user(std::string_view id) = 0;
+  virtual void upsert_channel(const channel_info& c) = 0;
+  virtual std::optional<channel_info> find_channel(std::string_view id) = 0;
 
   // Postmortem versions.
   virtual id_t save_document(const document_version& d) = 0;
@@ -118,6 +120,8 @@ class store {
   // Outbox.
   virtual id_t enqueue(const action& a, timestamp at) = 0;
   virtual std::vector<outbox_item> pending(std::size_t limit) = 0;
+  // The same, for one platform: items whose route_of(action) is `route`.
+  virtual std::vector<outbox_item> pending_on(std::string_view route, std::size_t limit) = 0;
   virtual void mark_sent(id_t outbox_id, timestamp at) = 0;
   virtual void mark_failed_attempt(id_t outbox_id) = 0;
 };
