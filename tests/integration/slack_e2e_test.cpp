@@ -647,6 +647,30 @@ TEST_CASE("a dropped socket: reconnect, backfill what was said meanwhile, each m
   }
 }
 
+TEST_CASE("slash command acks: a stored command's carries no payload, an unreadable one's tells the person why") {
+  slack_world w;
+  w.start();
+  w.declare();
+  // The reply to a stored command goes through the outbox (chat.postEphemeral), not the ack.
+  const auto help_id = w.deliver(slash_command_envelope(channel, "U1", "help"));
+  REQUIRE(w.slack.wait_until([&] { return !w.slack.ephemerals().empty(); }));
+  // No user: nothing can be stored, and Slack will not send the command again.
+  json broken = slash_command_envelope(channel, "U1", "roles");
+  broken["payload"].erase("user_id");
+  const auto broken_id = w.deliver(broken);
+  for (const auto& ack : w.slack.acks()) {
+    CAPTURE(ack.envelope_id);
+    if (ack.envelope_id == help_id) CHECK((ack.payload.is_null() || ack.payload.empty()));
+    if (ack.envelope_id == broken_id) {
+      REQUIRE(ack.payload.is_object());
+      CHECK(ack.payload.value("response_type", "") == "ephemeral");
+      CHECK(contains(ack.payload.value("text", ""), "could not read this command"));
+    }
+  }
+  w.stop();
+  w.check_each_acked_once();
+}
+
 TEST_CASE("malformed frames are logged and the connection is kept") {
   slack_world w;
   w.start();

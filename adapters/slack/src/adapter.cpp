@@ -320,6 +320,10 @@ asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
   };
   in_flight_guard pending{c.get()};
   std::vector<core::event> events;
+  // Shown to the person who typed a slash command, in the ack's payload. What kintsugi answers to a stored command
+  // goes through the outbox (durable, retried, sent once), so the payload is only for what cannot: a command that
+  // could not be read or stored. Slack does not send a slash command again, so such a command is acked too.
+  std::string tell;
   switch (env.type) {
     case envelope_type::events_api: {
       auto r = decode_events_api(env.payload, ctx_);
@@ -331,8 +335,12 @@ asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
     }
     case envelope_type::slash_commands: {
       auto sc = decode_slash_command(env.payload, now(), env.envelope_id);
-      if (sc.error.empty()) events.push_back(sc.invoked);
-      else if (log_) log_->warn("slack slash command unreadable: {}", sc.error);
+      if (sc.error.empty()) {
+        events.push_back(sc.invoked);
+      } else {
+        if (log_) log_->warn("slack slash command unreadable: {}", sc.error);
+        tell = "kintsugi could not read this command (" + sc.error + ").";
+      }
       break;
     }
     case envelope_type::interactive: {
@@ -345,9 +353,13 @@ asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
   auto unknown = note_unknown(events);
   // Acknowledge only what is stored: if storing fails, Slack delivers the envelope again.
   const bool stored = co_await submit_all(std::move(events));
-  if (!stored) co_return;
+  if (!stored) {
+    if (env.type != envelope_type::slash_commands) co_return;
+    tell = "kintsugi could not save this command; please try again.";
+  }
+  const std::string payload = tell.empty() || !env.accepts_response_payload ? std::string{} : response_payload(tell, false);
   // On the connection that delivered it, whichever is the newest now.
-  if (auto sent = c->ws.write_front(encode_ack(env.envelope_id)); !sent && log_)
+  if (auto sent = c->ws.write_front(encode_ack(env.envelope_id, payload)); !sent && log_)
     log_->warn("slack could not ack envelope={} on conn={}: {}", env.envelope_id, c->id, sent.error().message());
   pending.settle();
   if (!unknown.empty()) co_await learn(std::move(unknown));
