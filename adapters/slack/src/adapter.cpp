@@ -114,21 +114,22 @@ adapter::adapter(asio::any_io_executor ex, asio::ssl::context& tls, settings s, 
       host_(host),
       log_(std::move(log)),
       api_(ex, tls, settings_.api_base_url, log_),
-      wake_(ex) {}
+      sender_(ex, host, runtime::outbox_sender_settings{"slack", settings_.outbox_route, settings_.max_send_attempts},
+              log_) {}
 
 adapter::~adapter() = default;
 
 void adapter::stop() {
   stopping_ = true;
   for (const auto& c : live_) c->ws.abort();  // every read, connect and close of theirs ends now
-  wake_.cancel();
+  sender_.stop();
 }
 
-void adapter::wake_sender() {
-  asio::post(ex_, [this] {
-    wake_requested_ = true;
-    wake_.cancel();
-  });
+void adapter::wake_sender() { sender_.wake(); }
+
+asio::awaitable<void> adapter::sender_loop() {
+  runtime::outbox_sender::deliver_fn send = [this](core::action a) { return deliver(std::move(a)); };
+  co_await sender_.run(std::move(send));
 }
 
 asio::awaitable<std::string> adapter::run() {
@@ -502,65 +503,6 @@ asio::awaitable<adapter::listing> adapter::list_messages(std::string method, std
     cursor = h.next_cursor;
   }
   co_return out;
-}
-
-asio::awaitable<void> adapter::sender_loop() {
-  net::backoff delay{net::backoff_config{std::chrono::milliseconds{500}, std::chrono::seconds{30}, net::jitter::equal}};
-  std::minstd_rand random{std::random_device{}()};
-  while (!stopping_) {
-    std::function<std::vector<core::outbox_item>(core::store&)> pending = [route = settings_.outbox_route](core::store& s) {
-      return route ? s.pending_on(*route, 100) : s.pending(100);
-    };
-    auto items = co_await host_.run<std::vector<core::outbox_item>>(std::move(pending));
-    if (items.empty()) {
-      if (!wake_requested_) {
-        wake_.expires_after(std::chrono::seconds{30});
-        co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
-      }
-      wake_requested_ = false;
-      continue;
-    }
-    std::vector<core::id_t> done, failed;
-    bool interrupted = false;  // cancelled halfway through the batch: the bot is stopping
-    for (auto& item : items) {
-      bool ok = false;
-      try {
-        ok = co_await deliver(item.what);
-      } catch (const boost::system::system_error& e) {
-        if (e.code() != asio::error::operation_aborted) throw;
-        interrupted = true;
-      }
-      if (interrupted) break;
-      if (ok) {
-        done.push_back(item.id);
-      } else if (static_cast<std::size_t>(item.attempts) + 1 >= settings_.max_send_attempts) {
-        if (log_) log_->error("slack gave up sending outbox item {} after {} attempts", item.id, item.attempts + 1);
-        done.push_back(item.id);
-      } else {
-        failed.push_back(item.id);
-      }
-    }
-    auto at = now();
-    std::function<int(core::store&)> record = [done, failed, at](core::store& s) {
-      core::transaction tx{s};
-      for (auto id : done) s.mark_sent(id, at);
-      for (auto id : failed) s.mark_failed_attempt(id);
-      tx.commit();
-      return 0;
-    };
-    // What went out is recorded even when cancelled (a stop): else it would be sent again after a restart.
-    const bool throwing = co_await asio::this_coro::throw_if_cancelled();
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await host_.run<int>(std::move(record));
-    co_await asio::this_coro::throw_if_cancelled(throwing);
-    if (interrupted) co_return;
-    if (failed.empty()) {
-      delay.reset();
-    } else {
-      asio::steady_timer t{ex_, delay.next(random)};
-      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
-  }
 }
 
 std::string adapter::resolve_channel(const std::string& channel) const {

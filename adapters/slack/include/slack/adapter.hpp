@@ -27,6 +27,7 @@
 #include "core/events.hpp"
 #include "net/ws_client.hpp"
 #include "runtime/host.hpp"
+#include "runtime/outbox_sender.hpp"
 #include "slack/codec.hpp"
 #include "slack/web_api.hpp"
 
@@ -113,9 +114,8 @@ class adapter {
   context ctx_;
   std::vector<connection_ptr> live_;  // connections being opened or read, oldest first
   std::size_t connections_opened_ = 0;
-  boost::asio::steady_timer wake_;
+  runtime::outbox_sender sender_;
   bool stopping_ = false;
-  bool wake_requested_ = false;
   std::string stop_reason_;
   std::set<std::string> known_users_;
   std::set<std::string> known_channels_;
