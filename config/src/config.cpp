@@ -70,6 +70,8 @@ const std::array fields{
   field{"mattermost", "url", string_target{[](config& c) -> std::string& { return c.mattermost.url; }}},
   field{"mattermost", "token", string_target{[](config& c) -> std::string& { return c.mattermost.token; }}},
   field{"mattermost", "slash_token", string_target{[](config& c) -> std::string& { return c.mattermost.slash_token; }}},
+  field{"mattermost", "callback_url", string_target{[](config& c) -> std::string& { return c.mattermost.callback_url; }}},
+  field{"mattermost", "team", string_target{[](config& c) -> std::string& { return c.mattermost.team; }}},
   field{"postmortem", "dir", string_target{[](config& c) -> std::string& { return c.postmortem.dir; }}},
   field{"reminders", "enabled", bool_target{[](config& c) -> bool& { return c.reminders.enabled; }}},
   field{"reminders", "timezone", string_target{[](config& c) -> std::string& { return c.reminders.timezone; }}},
@@ -387,6 +389,7 @@ class builder {
       add("slack.mode", "must be \"socket\" or \"http\", got " + in_quotes(cfg_.slack.mode));
     if (usable("slack.api_base_url")) check_slack_base_url();
     if (usable("mattermost.url") && !cfg_.mattermost.url.empty()) check_mattermost_url();
+    if (usable("mattermost.callback_url") && !cfg_.mattermost.callback_url.empty()) check_callback_url();
     if (usable("postmortem.dir") && !cfg_.postmortem.dir.empty()) check_postmortem_dir();
     if (usable("reminders.timezone")) check_timezone();
     if (usable("reminders.digest_channel")) check_digest_channel();
@@ -647,6 +650,18 @@ class builder {
     }
     // Kept without a trailing slash: adapters append "/api/v4/…".
     while (url.ends_with('/')) url.pop_back();
+  }
+
+  void check_callback_url() {
+    std::string& url = cfg_.mattermost.callback_url;
+    const auto rest = after_scheme(url);
+    if (!rest || rest->empty() || rest->front() == '/') {
+      add("mattermost.callback_url",
+          "must be the http:// or https:// URL where Mattermost reaches the bot's listener (http.listen), e.g. "
+          "\"http://kintsugi.internal:3000\", got " + in_quotes(url) + from("mattermost.callback_url"));
+      return;
+    }
+    while (url.ends_with('/')) url.pop_back();  // "/mattermost/action" is appended
   }
 
   void check_postmortem_dir() {

@@ -25,6 +25,10 @@ struct mattermost_config {
   std::string url;          // http(s) base URL                       (env MATTERMOST_URL)
   std::string token;        // bot access token                       (env MATTERMOST_TOKEN)
   std::string slash_token;  // the /incident slash command's token    (env MATTERMOST_SLASH_TOKEN)
+  // Where Mattermost reaches the bot's listener (http.listen), for the buttons' callbacks; empty: no buttons
+  // (every message also says what to type).
+  std::string callback_url;
+  std::string team;         // team name or id where incident channels are created; empty: the bot's only team
   bool enabled() const { return !url.empty(); }
 };
 

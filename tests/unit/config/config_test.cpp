@@ -374,6 +374,22 @@ TEST_CASE("mattermost.url must be http(s)") {
   }
 }
 
+TEST_CASE("mattermost.callback_url and team: an http(s) URL without its trailing slash, and any team name") {
+  const auto good = parse(R"({"mattermost": {"url": "http://localhost:8065", "token": "t",
+                                             "callback_url": "http://kintsugi.internal:3000/", "team": "ops"}})");
+  REQUIRE(good.ok());
+  CHECK(good.cfg->mattermost.callback_url == "http://kintsugi.internal:3000");
+  CHECK(good.cfg->mattermost.team == "ops");
+  for (std::string_view url : {"kintsugi.internal:3000", "ws://kintsugi", "https://"}) {
+    CAPTURE(url);
+    const auto r = parse(R"({"mattermost": {"url": "http://localhost:8065", "token": "t", "callback_url": ")" +
+                         std::string(url) + "\"}}");
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].path == "mattermost.callback_url");
+    CHECK(contains(r.problems[0].message, "where Mattermost reaches the bot"));
+  }
+}
+
 TEST_CASE("postmortem.dir must not be a file") {
   kintsugi::test::temp_dir dir;
   write_file(dir.file("file"), "x");
