@@ -128,7 +128,7 @@ void adapter::stop() {
 void adapter::wake_sender() { sender_.wake(); }
 
 asio::awaitable<void> adapter::sender_loop() {
-  runtime::outbox_sender::deliver_fn send = [this](core::action a) { return deliver(std::move(a)); };
+  runtime::outbox_sender::deliver_fn send = [this](core::outbox_item item) { return deliver(std::move(item.what)); };
   co_await sender_.run(std::move(send));
 }
 

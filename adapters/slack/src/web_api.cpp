@@ -13,51 +13,12 @@
 #include <stdexcept>
 
 #include "net/backoff.hpp"
+#include "net/finish.hpp"
 
 namespace kintsugi::slack {
 
 namespace asio = boost::asio;
 
-namespace {
-
-using exchange_result = kintsugi::result<net::http_response>;
-
-// One exchange and what came of it; `done` waits "forever" and is cancelled when the exchange ends.
-struct pending_exchange {
-  explicit pending_exchange(asio::any_io_executor ex) : done(ex, asio::steady_timer::time_point::max()) {}
-  asio::steady_timer done;
-  bool finished = false;
-  std::exception_ptr error;
-  exchange_result result;
-};
-
-// Runs one HTTP exchange to its end even when the caller is cancelled meanwhile (the bot is stopping): Slack may
-// already have acted on the request, and an answer thrown away would make the outbox send it again after a restart.
-// The client's request_timeout bounds the wait. The caller stays cancelled: its next operation throws, as usual.
-// A caller cancelled before the exchange starts gets operation_aborted and nothing is sent.
-asio::awaitable<exchange_result> finish_even_if_cancelled(asio::any_io_executor ex,
-                                                          asio::awaitable<exchange_result> exchange) {
-  auto state = co_await asio::this_coro::cancellation_state;
-  if (state.cancelled() != asio::cancellation_type::none) throw boost::system::system_error(asio::error::operation_aborted);
-  auto pending = std::make_shared<pending_exchange>(ex);
-  // A completion handler with no cancellation slot: the exchange itself cannot be cancelled.
-  auto finish = [pending](std::exception_ptr e, exchange_result r) {
-    pending->error = e;
-    pending->result = std::move(r);
-    pending->finished = true;
-    pending->done.cancel();
-  };
-  asio::co_spawn(ex, std::move(exchange), finish);
-  // A cancellation is signalled once: it ends one wait at most, and the loop waits again.
-  const bool throwing = co_await asio::this_coro::throw_if_cancelled();
-  co_await asio::this_coro::throw_if_cancelled(false);
-  while (!pending->finished) co_await pending->done.async_wait(asio::as_tuple(asio::use_awaitable));
-  co_await asio::this_coro::throw_if_cancelled(throwing);
-  if (pending->error) std::rethrow_exception(pending->error);
-  co_return std::move(pending->result);
-}
-
-}  // namespace
 
 web_api::web_api(asio::any_io_executor ex, asio::ssl::context& tls, const std::string& base_url,
                  std::shared_ptr<spdlog::logger> log, int max_attempts)
@@ -81,7 +42,7 @@ asio::awaitable<api_response> web_api::call(std::string method, std::string body
     req.body = body;
     req.content_type = json ? "application/json; charset=utf-8" : "application/x-www-form-urlencoded";
     ++calls_;
-    auto finishing = finish_even_if_cancelled(ex_, http_->request(std::move(req)));
+    auto finishing = net::finish_even_if_cancelled(ex_, http_->request(std::move(req)));
     auto response = co_await std::move(finishing);
     std::chrono::milliseconds wait{0};
     if (!response) {

@@ -65,7 +65,7 @@ asio::awaitable<void> outbox_sender::run(deliver_fn deliver) {
       }
       bool ok = false;
       try {
-        ok = co_await deliver(item.what);
+        ok = co_await deliver(item);
       } catch (const boost::system::system_error& e) {
         if (e.code() != asio::error::operation_aborted) throw;
         interrupted = true;

@@ -60,8 +60,8 @@ TEST_CASE("outbox_sender: each platform sends its own route's items, in order, a
   std::vector<std::string> sent;
   runtime::outbox_sender mm{f.io.get_executor(), h, {"mattermost", std::string{"mm"}}, nullptr};
   auto scenario = [&]() -> asio::awaitable<void> {
-    runtime::outbox_sender::deliver_fn send = [&sent](core::action a) -> asio::awaitable<bool> {
-      sent.push_back(text_of(a));
+    runtime::outbox_sender::deliver_fn send = [&sent](core::outbox_item item) -> asio::awaitable<bool> {
+      sent.push_back(text_of(item.what));
       co_return true;
     };
     auto sending = mm.run(std::move(send));
@@ -93,8 +93,8 @@ TEST_CASE("outbox_sender: a failing item is retried, then given up after max_att
   int doomed_tries = 0;
   int fine_sent = 0;
   auto scenario = [&]() -> asio::awaitable<void> {
-    runtime::outbox_sender::deliver_fn send = [&](core::action a) -> asio::awaitable<bool> {
-      if (text_of(a) == "C1 doomed") {
+    runtime::outbox_sender::deliver_fn send = [&](core::outbox_item item) -> asio::awaitable<bool> {
+      if (text_of(item.what) == "C1 doomed") {
         ++doomed_tries;
         co_return false;
       }

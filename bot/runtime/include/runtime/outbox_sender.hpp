@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/events.hpp"
+#include "core/store.hpp"
 #include "runtime/host.hpp"
 
 namespace spdlog {
@@ -36,8 +37,9 @@ struct outbox_sender_settings {
 
 class outbox_sender {
  public:
-  // True when the action went out (or can never go out and was logged as such); false to try again later.
-  using deliver_fn = std::function<boost::asio::awaitable<bool>(core::action)>;
+  // True when the item went out (or can never go out and was logged as such); false to try again later. The item's
+  // id is stable across retries and restarts: a platform that dedupes creates by a client key can use it.
+  using deliver_fn = std::function<boost::asio::awaitable<bool>(core::outbox_item)>;
 
   outbox_sender(boost::asio::any_io_executor ex, host& h, outbox_sender_settings s,
                 std::shared_ptr<spdlog::logger> log);
