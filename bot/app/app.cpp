@@ -204,7 +204,11 @@ int check_config(const std::optional<std::string>& path) {
   if (c.slack.enabled())
     std::cout << "  slack: " << c.slack.mode << " mode, bot token " << config::redact(c.slack.bot_token) << "\n";
   if (c.mattermost.enabled())
-    std::cout << "  mattermost: " << c.mattermost.url << ", token " << config::redact(c.mattermost.token) << "\n";
+    std::cout << "  mattermost: " << c.mattermost.url << ", token " << config::redact(c.mattermost.token)
+              << (c.mattermost.slash_token.empty() ? ", no slash_token (/incident will be refused)" : "")
+              << (c.mattermost.callback_url.empty() ? ", no callback_url (no buttons)"
+                                                    : ", buttons via " + c.mattermost.callback_url)
+              << "\n";
   if (!c.slack.enabled() && !c.mattermost.enabled()) std::cout << "  adapters: none (kintsugi runs the console)\n";
   return 0;
 }
