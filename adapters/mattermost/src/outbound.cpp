@@ -40,7 +40,8 @@ class splitter {
       std::size_t cut = utf8_prefix(line, take);
       std::string_view head = line.substr(0, cut);
       bool at_space = false;
-      if (auto space = head.find_last_of(' '); space != std::string_view::npos && utf8_length(head.substr(0, space)) >= take / 2) {
+      auto space = head.find_last_of(' ');
+      if (space != std::string_view::npos && utf8_length(head.substr(0, space)) >= take / 2) {
         cut = space;
         at_space = true;
       }
@@ -107,7 +108,8 @@ std::optional<json> button_action(const core::button& b, std::size_t number, std
   json action{{"id", "kintsugi" + std::to_string(number)},
               {"name", truncate_text(b.label.empty() ? b.command : b.label, max_label_chars)},
               {"type", "button"},
-              {"integration", {{"url", std::string(callback_url)}, {"context", {{"command", b.command}, {"sig", sig}}}}}};
+              {"integration",
+               {{"url", std::string(callback_url)}, {"context", {{"command", b.command}, {"sig", std::move(sig)}}}}}};
   if (b.style == "primary" || b.style == "danger") action["style"] = b.style;
   return action;
 }
@@ -191,7 +193,9 @@ std::string encode_create_channel(std::string_view team_id, std::string_view nam
   return detail::dump(body);
 }
 
-std::string encode_add_member(std::string_view user_id) { return detail::dump(json{{"user_id", std::string(user_id)}}); }
+std::string encode_add_member(std::string_view user_id) {
+  return detail::dump(json{{"user_id", std::string(user_id)}});
+}
 
 std::string encode_patch_header(std::string_view header) {
   return detail::dump(json{{"header", truncate_text(header, max_header_chars)}});

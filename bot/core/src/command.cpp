@@ -744,7 +744,9 @@ std::optional<std::string> parse_mention(std::string_view token, std::string_vie
     std::string_view id = token.substr(2, token.size() - 3);
     id = id.substr(0, id.find('|'));
     if (!id.empty() && id.size() <= 64 &&
-        std::all_of(id.begin(), id.end(), [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-'; }))
+        // ':' for ids an adapter prefixes with its platform ("mm:<user id>" from Mattermost).
+        std::all_of(id.begin(), id.end(),
+                    [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-' || c == ':'; }))
       return std::string{id};
     return std::nullopt;
   }

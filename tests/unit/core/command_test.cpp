@@ -158,6 +158,7 @@ TEST_CASE("command: role and roles") {
     CHECK(parsed<cmd::take_role>("role scribe @bob").user == "bob");
     CHECK(parsed<cmd::take_role>("role scribe <@U123>").user == "U123");
     CHECK(parsed<cmd::take_role>("role scribe <@U123|bob>").user == "U123");
+    CHECK(parsed<cmd::take_role>("role scribe <@mm:erj6qck3rfgtujs86w5r6rckzh>").user == "mm:erj6qck3rfgtujs86w5r6rckzh");
     CHECK(parsed<cmd::take_role>("role scribe me").user == "alice");
     CHECK(parsed<cmd::take_role>("role scribe @me").user == "alice");
     CHECK(parsed<cmd::take_role>("role facilitator bob").user == "bob");
@@ -305,6 +306,7 @@ TEST_CASE("command: action add") {
   SUBCASE("owner forms") {
     CHECK(parsed<cmd::action_add>("action add x <@U42>").owner == "U42");
     CHECK(parsed<cmd::action_add>("action add x <@U42|sam>").owner == "U42");
+    CHECK(parsed<cmd::action_add>("action add x <@mm:sam00000000000000000000000>").owner == "mm:sam00000000000000000000000");
     CHECK(parsed<cmd::action_add>("action add x @me").owner == "alice");
     CHECK(parsed<cmd::action_add>("action add Tell @channel about it @sam.").owner == "sam");
     CHECK(parsed<cmd::action_add>("action add Tell @channel about it @sam.").text == "Tell @channel about it");
@@ -466,6 +468,8 @@ TEST_CASE("command: parse_mention") {
   CHECK(parse_mention("<@U123>", "alice") == "U123");
   CHECK(parse_mention("<@U123|bob>", "alice") == "U123");
   CHECK(parse_mention("<@W0ABC|Bob Smith>", "alice") == "W0ABC");
+  CHECK(parse_mention("<@mm:erj6qck3rfgtujs86w5r6rckzh>", "alice") == "mm:erj6qck3rfgtujs86w5r6rckzh");
+  CHECK(parse_mention("<@mm:erj6qck3rfgtujs86w5r6rckzh>.", "alice") == "mm:erj6qck3rfgtujs86w5r6rckzh");
   CHECK(parse_mention(" @bob ", "alice") == "bob");
   CHECK(parse_mention("me", "alice") == "alice");
   CHECK(parse_mention("ME", "alice") == "alice");

@@ -83,7 +83,8 @@ struct parse_result {
 
 parse_result parse_command(std::string_view text, const parse_context& ctx);
 
-// "@bob" -> "bob", "<@U123>" / "<@U123|bob>" -> "U123", "me"/"@me" -> ctx user. nullopt otherwise.
+// "@bob" -> "bob", "<@U123>" / "<@U123|bob>" -> "U123", "<@mm:abc>" -> "mm:abc", "me"/"@me" -> ctx user.
+// nullopt otherwise.
 std::optional<std::string> parse_mention(std::string_view token, std::string_view me);
 
 // The overview (`/incident help`) or one subcommand's help (`/incident help action`).
