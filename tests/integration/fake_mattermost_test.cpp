@@ -130,10 +130,7 @@ struct world {
     a.use_automatic_timezone = false;
     a.manual_timezone = "Europe/Berlin";
     alice = mm.add_user(a);
-    mm_user b;
-    b.username = "bob";
-    b.first_name = "Bob";
-    bob = mm.add_user(b);
+    bob = mm.add_user("bob");
     channel = mm.add_channel(mm.team_id(), "war-room", "War Room");
     mm.add_member(channel, mm.bot_id());
     mm.add_member(channel, alice);

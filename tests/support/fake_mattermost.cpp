@@ -1977,6 +1977,12 @@ std::string fake_mattermost::add_user(mm_user u) {
   return impl_->add_user(std::move(u));
 }
 
+std::string fake_mattermost::add_user(const std::string& username) {
+  mm_user u;
+  u.username = username;
+  return add_user(std::move(u));
+}
+
 std::optional<mm_user> fake_mattermost::user(const std::string& id) const {
   std::lock_guard lock(impl_->mu);
   const mm_user* u = impl_->find_user(id);

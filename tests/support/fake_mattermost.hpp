@@ -192,6 +192,7 @@ class fake_mattermost {
   std::string team_id() const;  // the default team
   std::string add_team(const std::string& name, const std::string& display_name);
   std::string add_user(mm_user u);  // returns its id
+  std::string add_user(const std::string& username);
   std::optional<mm_user> user(const std::string& id) const;
   // A channel of `team` ("O" open, "P" private); nobody is in it yet (add_member, user_joins).
   std::string add_channel(const std::string& team, const std::string& name, const std::string& display_name,
