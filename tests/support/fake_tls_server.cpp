@@ -134,6 +134,9 @@ class ws_session_impl final : public ws_session, public std::enable_shared_from_
     options.idle_timeout = websocket::stream_base::none();
     options.keep_alive_pings = false;
     ws_.set_option(options);
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::pong) ++pongs_;
+    });
     auto [ec] = co_await ws_.async_accept(request_, use_tuple);
     if (ec) co_return;
     ++state_->ws_sessions;
@@ -174,12 +177,20 @@ class ws_session_impl final : public ws_session, public std::enable_shared_from_
 
   asio::awaitable<void> hold() override { co_await wait_for_stop(state_); }
 
+  asio::awaitable<bool> ping() override {
+    auto [ec] = co_await ws_.async_ping({}, use_tuple);
+    co_return !ec;
+  }
+
+  std::size_t pongs_received() const override { return pongs_; }
+
  private:
   state_ptr state_;
   websocket::stream<Stream> ws_;
   http_request_t request_;
   detail::closer closer_;
   bool last_binary_ = false;
+  std::size_t pongs_ = 0;
 };
 
 template <class Stream>

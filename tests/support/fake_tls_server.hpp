@@ -52,6 +52,10 @@ class ws_session {
   virtual void drop() = 0;
   // Stays silent (reads nothing, so answers no ping) until the server stops.
   virtual boost::asio::awaitable<void> hold() = 0;
+  // Sends a ping frame (a server's transport ping); false when the connection is gone.
+  virtual boost::asio::awaitable<bool> ping() = 0;
+  // Pong frames received so far (they are seen while a read() is pending).
+  virtual std::size_t pongs_received() const = 0;
 };
 
 using ws_handler = std::function<boost::asio::awaitable<void>(std::shared_ptr<ws_session>)>;
