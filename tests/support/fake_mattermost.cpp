@@ -355,6 +355,7 @@ struct channel_state {
 
 struct post_state {
   mm_post post;
+  bool pinned = false;
   std::vector<json> reactions;
   std::uint64_t order = 0;  // creation order, to break create_at ties
 };
@@ -712,7 +713,7 @@ struct fake_mattermost::impl {
            {"update_at", p.update_at},
            {"edit_at", p.edit_at},
            {"delete_at", p.delete_at},
-           {"is_pinned", false},
+           {"is_pinned", s.pinned},
            {"user_id", p.user_id},
            {"channel_id", p.channel_id},
            {"root_id", p.root_id},
@@ -732,6 +733,7 @@ struct fake_mattermost::impl {
 
   mm_post record_of(const post_state& s) const {
     mm_post out = s.post;
+    out.is_pinned = s.pinned;
     out.wire = post_json(s);
     return out;
   }
@@ -1507,6 +1509,19 @@ struct fake_mattermost::impl {
       };
     }
     if (m == "GET" && is(route, {"posts", "{}", "thread"}, a)) return [this, a] { return thread_api(a[0]); };
+    if (m == "POST" && (is(route, {"posts", "{}", "pin"}, a) || is(route, {"posts", "{}", "unpin"}, a))) {
+      const bool pin = route.back() == "pin";
+      return [this, a, pin] {
+        post_state* s = find_post(a[0]);
+        if (s == nullptr || s->post.delete_at != 0) return no_post();
+        if (!member(s->post.channel_id, bot_id_)) return forbidden();
+        // As the real server: the post's update_at moves and a post_edited tells the channel.
+        s->pinned = pin;
+        s->post.update_at = std::max(now(), s->post.update_at + 1);
+        broadcast_post("post_edited", *s);
+        return reply(json{{"status", "OK"}});
+      };
+    }
     if (m == "PUT" && (is(route, {"posts", "{}", "patch"}, a) || is(route, {"posts", "{}"}, a))) {
       const bool patch = route.size() == 3;
       return [this, a, &body, patch] { return update_post_api(a[0], body, patch); };

@@ -10,7 +10,8 @@
 //   teams/name/{name}, teams/{team}/channels/name/{name};
 //   POST posts (201; 16383-character limit -> 400; pending_post_id answers the first post again; root_id must be a
 //   root post of the channel; a channel the bot is not in -> 403), POST posts/ephemeral (201), GET posts/{id},
-//   PUT posts/{id} and posts/{id}/patch (own posts), DELETE posts/{id} (own posts), GET posts/{id}/thread;
+//   PUT posts/{id} and posts/{id}/patch (own posts), DELETE posts/{id} (own posts), GET posts/{id}/thread,
+//   POST posts/{id}/pin and /unpin (a post_edited follows, as from the real server);
 //   POST reactions, DELETE users/{user}/posts/{post}/reactions/{emoji};
 //   POST channels (201; a taken name -> 400 store.sql_channel.save_channel.exists.app_error), POST channels/direct
 //   (two user ids -> 201, the same "D" channel "<idA>__<idB>" (sorted) every time), GET channels/{id},
@@ -88,6 +89,7 @@ struct mm_post {
   std::string message;
   std::string type;  // "" or "system_join_channel", "system_header_change", …
   std::string pending_post_id;
+  bool is_pinned = false;  // POST posts/{id}/pin
   std::int64_t create_at = 0;
   std::int64_t update_at = 0;
   std::int64_t edit_at = 0;

@@ -70,6 +70,8 @@ struct adapter::directory {
   std::map<std::string, std::string> channel_ids;    // core channel ("mm:inc-…", "incidents") -> channel id
   std::set<std::string> reported_users;              // told to the core (user_updated)
   std::set<std::string> reported_channels;           // told to the core (channel_updated)
+  std::map<std::string, std::shared_ptr<pending_lookup>> user_lookups;     // under way
+  std::map<std::string, std::shared_ptr<pending_lookup>> channel_lookups;  // under way
 };
 
 adapter::adapter(asio::any_io_executor ex, asio::ssl::context& tls, settings s, runtime::host& host,
@@ -211,6 +213,7 @@ asio::awaitable<void> adapter::socket_loop() {
           }
         }
         auto decoded = decode_event(ev, ctx_, now());
+        if (log_) log_->debug("mattermost event {} seq={} events={}", ev.event, ev.seq ? *ev.seq : -1, decoded.events.size());
         if (!decoded.error.empty() && log_) log_->warn("mattermost {} unreadable: {}", ev.event, decoded.error);
         if (!decoded.events.empty()) {
           auto events = decoded.events;
@@ -308,34 +311,68 @@ asio::awaitable<void> adapter::learn(std::vector<core::event> events) {
   }
 }
 
+// One lookup per id at a time: a second asker waits for the first one's answer.
+struct adapter::pending_lookup {
+  explicit pending_lookup(asio::any_io_executor ex) : done(ex, asio::steady_timer::time_point::max()) {}
+  asio::steady_timer done;
+};
+
 asio::awaitable<std::string> adapter::username_of(std::string user_id) {
-  if (auto it = dir_->usernames.find(user_id); it != dir_->usernames.end() && dir_->reported_users.contains(user_id))
-    co_return it->second;
-  dir_->reported_users.insert(user_id);  // asked once, found or not
-  auto r = co_await rest_.request(http::verb::get, "/api/v4/users/" + path_part(user_id));
-  if (!r.ok()) {
-    if (log_) log_->debug("mattermost users/{} failed: {} {}", user_id, r.status, r.error.message);
-    co_return std::string{};
+  if (auto it = dir_->usernames.find(user_id); it != dir_->usernames.end()) co_return it->second;
+  if (auto p = dir_->user_lookups.find(user_id); p != dir_->user_lookups.end()) {
+    auto waiting = p->second;
+    co_await waiting->done.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto it = dir_->usernames.find(user_id);
+    co_return it == dir_->usernames.end() ? std::string{} : it->second;
   }
-  auto u = parse_user(r.body);
-  if (!u.error.empty()) co_return std::string{};
-  dir_->usernames[u.id] = u.username;
-  core::event e = to_user_updated(u, now());
-  co_await host_.submit(std::move(e));
-  co_return u.username;
+  if (dir_->reported_users.contains(user_id)) co_return std::string{};  // asked before: not found
+  dir_->reported_users.insert(user_id);
+  auto waiting = std::make_shared<pending_lookup>(ex_);
+  dir_->user_lookups[user_id] = waiting;
+  auto r = co_await rest_.request(http::verb::get, "/api/v4/users/" + path_part(user_id));
+  std::string name;
+  if (r.ok()) {
+    auto u = parse_user(r.body);
+    if (u.error.empty()) {
+      name = u.username;
+      dir_->usernames[u.id] = u.username;
+      core::event e = to_user_updated(u, now());
+      co_await host_.submit(std::move(e));
+    }
+  } else if (log_) {
+    log_->debug("mattermost users/{} failed: {} {}", user_id, r.status, r.error.message);
+  }
+  dir_->user_lookups.erase(user_id);
+  waiting->done.cancel();
+  co_return name;
 }
 
 asio::awaitable<std::string> adapter::channel_name_of(std::string channel_id) {
   if (auto it = dir_->channel_names.find(channel_id); it != dir_->channel_names.end()) co_return it->second;
+  if (auto p = dir_->channel_lookups.find(channel_id); p != dir_->channel_lookups.end()) {
+    auto waiting = p->second;
+    co_await waiting->done.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto it = dir_->channel_names.find(channel_id);
+    co_return it == dir_->channel_names.end() ? std::string{} : it->second;
+  }
+  if (dir_->reported_channels.contains(channel_id)) co_return std::string{};
   dir_->reported_channels.insert(channel_id);
+  auto waiting = std::make_shared<pending_lookup>(ex_);
+  dir_->channel_lookups[channel_id] = waiting;
   auto r = co_await rest_.request(http::verb::get, "/api/v4/channels/" + path_part(channel_id));
-  if (!r.ok()) co_return std::string{};
-  auto c = parse_channel(r.body);
-  if (!c.error.empty() || c.name.empty() || c.type == "D" || c.type == "G") co_return std::string{};
-  dir_->channel_names[c.id] = c.name;
-  core::event e = core::channel_updated{core::channel_info{to_core(c.id), c.name}, now()};
-  co_await host_.submit(std::move(e));
-  co_return c.name;
+  std::string name;
+  if (r.ok()) {
+    auto c = parse_channel(r.body);
+    if (c.error.empty() && !c.name.empty() && c.type != "D" && c.type != "G") {
+      name = c.name;
+      dir_->channel_names[c.id] = c.name;
+      core::event e = core::channel_updated{core::channel_info{to_core(c.id), c.name}, now()};
+      co_await host_.submit(std::move(e));
+    }
+  }
+  dir_->channel_lookups.erase(channel_id);
+  waiting->done.cancel();
+  co_return name;
 }
 
 // Core text -> Mattermost Markdown, with every person and channel it mentions looked up first.
@@ -563,7 +600,12 @@ asio::awaitable<net::http_reply> adapter::on_command(const net::incoming_request
       auto u = parse_user(r.body);
       if (u.error.empty()) {
         found[u.username] = u.id;
-        dir_->usernames[u.id] = u.username;
+        if (!dir_->reported_users.contains(u.id)) {
+          dir_->reported_users.insert(u.id);
+          dir_->usernames[u.id] = u.username;
+          core::event learned = to_user_updated(u, now());
+          co_await host_.submit(std::move(learned));
+        }
       }
     }
     if (!found.empty()) c.invoked.text = replace_usernames(c.invoked.text, found);

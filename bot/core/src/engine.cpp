@@ -39,7 +39,13 @@ namespace {
 
 // A channel's messages go on the timeline while its incident is open, and afterwards too when the
 // channel exists for that incident (the follow-up talk belongs to it).
-bool captures(const incident& i) { return i.open() || i.dedicated_channel; }
+// A message from before the resolution counts too, however late it arrives: a platform's stream of messages may lag
+// behind its slash commands (Mattermost sends them on different connections).
+bool captures(const incident& i, timestamp at) {
+  if (i.open() || i.dedicated_channel) return true;
+  const auto& resolved = i.at(milestone::resolved);
+  return resolved && at <= *resolved;
+}
 
 bool is_key_emoji(std::string_view emoji) { return emoji == "pushpin" || emoji == "round_pushpin"; }
 
@@ -48,7 +54,7 @@ bool is_key_emoji(std::string_view emoji) { return emoji == "pushpin" || emoji =
 actions engine::on_message(const message_posted& m) {
   if (m.from_bot || (!options_.bot_user.empty() && m.user == options_.bot_user)) return {};
   auto inc = store_.incident_in_channel(m.channel);
-  if (!inc || !captures(*inc)) return {};
+  if (!inc || !captures(*inc, m.at)) return {};
   if (store_.entry_by_source(m.id)) return {};
   timeline_entry e;
   e.incident_id = inc->id;
@@ -137,7 +143,7 @@ actions engine::on_user(const user_updated& u) {
 actions engine::on_membership(const std::string& channel, const std::string& user, timestamp at, bool joined) {
   if (user.empty() || (!options_.bot_user.empty() && user == options_.bot_user)) return {};
   auto inc = store_.incident_in_channel(channel);
-  if (!inc || !captures(*inc)) return {};
+  if (!inc || !captures(*inc, at)) return {};
   const std::string who = mention(user);
   const std::string text = who + (joined ? " joined the channel" : " left the channel");
   const auto recent = store_.timeline(inc->id, 50);
@@ -273,7 +279,7 @@ std::string topic_of(const incident& i) {
                   std::string{name(i.status)};
   for (std::size_t r = 0; r < role_count; ++r) {
     auto which = static_cast<role>(r);
-    t += " · " + std::string{name(which)} + ": " + (i.holder(which).empty() ? "open" : "@" + i.holder(which));
+    t += " · " + std::string{name(which)} + ": " + (i.holder(which).empty() ? "open" : mention(i.holder(which)));
   }
   return t;
 }

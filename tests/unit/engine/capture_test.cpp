@@ -272,3 +272,13 @@ TEST_CASE("a clock tick with nothing due changes nothing and says nothing") {
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("a message sent before the resolution but delivered after it is still captured, a later one is not") {
+  bot b;
+  b.start_db("general");  // not an incident channel: capture stops with the resolution
+  b.cmd("alice", "general", "resolve", t(10));
+  b.say("late", "bob", "general", "said at minute 9, delivered after the resolve", t(9));
+  b.say("after", "bob", "general", "said at minute 11", t(11));
+  CHECK(b.db.entry_by_source("late").has_value());
+  CHECK_FALSE(b.db.entry_by_source("after").has_value());
+}

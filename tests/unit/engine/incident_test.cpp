@@ -11,7 +11,7 @@ namespace {
 
 std::string topic(std::string_view level, std::string_view status, std::string_view commander, std::string_view scribe,
                   std::string_view facilitator, bool open = true) {
-  auto who = [](std::string_view u) { return u.empty() ? std::string{"open"} : "@" + std::string{u}; };
+  auto who = [](std::string_view u) { return u.empty() ? std::string{"open"} : "<@" + std::string{u} + ">"; };
   return std::string{open ? "🚨" : "✅"} + " INC-1 " + std::string{level} + " · " + std::string{status} +
          " · commander: " + who(commander) + " · scribe: " + who(scribe) + " · facilitator: " + who(facilitator);
 }

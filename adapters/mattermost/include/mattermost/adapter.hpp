@@ -71,7 +71,8 @@ class adapter {
   void wake_sender();
 
  private:
-  struct directory;  // usernames, channel names and DM channels, cached (adapter.cpp)
+  struct directory;       // usernames, channel names and DM channels, cached (adapter.cpp)
+  struct pending_lookup;  // a directory lookup under way (adapter.cpp)
 
   boost::asio::awaitable<bool> identify();
   boost::asio::awaitable<void> socket_loop();
