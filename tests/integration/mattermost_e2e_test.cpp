@@ -19,6 +19,7 @@
 
 #include "e2e_support.hpp"
 #include "fake_mattermost.hpp"
+#include "fake_slack.hpp"
 #include "tls_test_ca.hpp"
 
 using namespace kintsugi::test;
@@ -217,12 +218,7 @@ struct mm_world {
 
 std::vector<std::string> texts_of(const std::vector<json>& entries) {
   std::vector<std::string> out;
-  std::string all;
-  for (const auto& e : entries) {
-    out.push_back(e.value("text", ""));
-    all += "[" + out.back() + "] ";
-  }
-  MESSAGE("texts: " << all);
+  for (const auto& e : entries) out.push_back(e.value("text", ""));
   return out;
 }
 
@@ -424,4 +420,65 @@ TEST_CASE("a 429 on POST /api/v4/posts: the post arrives once, after the wait") 
     if (c.status == 429) ++limited;
   CHECK(limited == 2);
   w.stop();
+}
+
+TEST_CASE("Slack and Mattermost in one bot: each incident runs on its own platform, and each says only its own") {
+  mm_world w;
+  fake_slack slack{w.ca};
+  slack.add_user({"U1", "carol", "Carol Chen", "UTC"});
+  slack.add_channel("C1", "payments-war-room", true);
+  {
+    const std::string config = w.dir.file("kintsugi.json");
+    std::ofstream(config) << json{{"database", w.db},
+                                  {"log_level", "debug"},
+                                  {"tls", {{"ca_file", w.ca.ca_file()}}},
+                                  {"http", {{"listen", "127.0.0.1:" + std::to_string(w.port)}}},
+                                  {"slack",
+                                   {{"app_token", slack.settings().app_token},
+                                    {"bot_token", slack.settings().bot_token},
+                                    {"api_base_url", slack.api_base_url()}}},
+                                  {"mattermost",
+                                   {{"url", w.mm.base_url()},
+                                    {"token", bot_token},
+                                    {"slash_token", slash_token},
+                                    {"callback_url", w.listener()}}}}
+                                 .dump(2);
+    clear_kintsugi_environment();
+    w.bot = std::make_unique<child>(KINTSUGI_BINARY, std::vector<std::string>{"run", "--config", config}, w.log);
+  }
+  INFO(w.diagnosis());
+  REQUIRE(slack.wait_until([&] { return slack.hellos_sent() >= 1; }));
+  REQUIRE(w.mm.wait_connected(1));
+  REQUIRE(eventually([&] { return contains(w.stderr_text(), "http listening on 127.0.0.1:"); }));
+
+  // INC-1 from Slack, INC-2 from Mattermost.
+  const auto slack_start = slack.push_envelope(slash_command_envelope("C1", "U1", "start Payments failing sev1"));
+  REQUIRE(slack.wait_until([&] { return slack.acks_of(slack_start) == 1 && !slack.topic("C1").empty(); }));
+  w.command(w.alice, "start Checkout errors sev2");
+  REQUIRE(w.mm.wait_until([&] { return !w.bot_posts(w.channel, "INC-2").empty(); }));
+
+  const std::string ts = next_slack_ts();
+  slack.add_history("C1", history_message("U1", "card auth times out", ts));
+  const auto said = slack.push_envelope(message_envelope("C1", "U1", "card auth times out", ts));
+  REQUIRE(slack.wait_until([&] { return slack.acks_of(said) == 1; }));
+  w.mm.post_as_user(w.channel, w.bob, "checkout 502s");
+  REQUIRE(eventually([&] { return w.timeline("message", 2).size() == 1; }));
+
+  w.command(w.alice, "role commander me");
+  REQUIRE(w.mm.wait_until([&] { return contains(w.mm.channel(w.channel).value("header", ""), "commander: @alice"); }));
+  w.stop();
+
+  // Each platform heard about its own incident only.
+  for (const auto& p : slack.posts()) {
+    CAPTURE(p.text);
+    CHECK(p.channel == "C1");
+    CHECK_FALSE(contains(p.text, "INC-2"));
+  }
+  CHECK(contains(slack.topic("C1"), "INC-1"));
+  for (const auto& p : w.mm.posts_by(w.mm.bot_id())) {
+    CAPTURE(p.message);
+    CHECK_FALSE(contains(p.message, "INC-1"));
+  }
+  CHECK(texts_of(w.timeline("message", 1)) == std::vector<std::string>{"card auth times out"});
+  CHECK(texts_of(w.timeline("message", 2)) == std::vector<std::string>{"checkout 502s"});
 }
