@@ -2,8 +2,13 @@
 // Helpers for end-to-end tests that drive the real kintsugi binary through `console --jsonl`.
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "process.hpp"
@@ -12,6 +17,27 @@
 namespace kintsugi::test {
 
 using json = nlohmann::json;
+
+// The whole file (a bot's log), or "" when it cannot be read.
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+// Polls `condition` every 20 ms for at most `timeout`, for what no fake can signal (the bot's log, its database).
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  return true;
+}
 
 // One input line: a chat message (a text starting with "/" is a command).
 inline std::string say(const std::string& id, const std::string& user, const std::string& channel, const std::string& text,

@@ -24,25 +24,6 @@ const std::string bot_token = "xoxb-TEST-SECRET";
 const std::string app_token = "xapp-1-TEST";
 const std::string channel = "C1";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Polls `condition` every 20 ms for at most `timeout` (for conditions the fake cannot signal, like the log file).
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
-
 // The fake Slack with two people and channel C1, and the bot run against it.
 struct slack_world {
   explicit slack_world(bool bot_in_channel = true, fake_slack::options o = {})

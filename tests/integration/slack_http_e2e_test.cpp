@@ -50,25 +50,6 @@ const std::string signing_secret = "e2e-signing-SECRET-5f0c9d7b2a61";
 const std::string channel = "C1";
 const std::string listening_mark = "http listening on 127.0.0.1:";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
-
-// Polls `condition` every 20 ms for at most `timeout`, for what only the bot's log shows (the port it bound).
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
 // ---- Slack's side of request signing (PROTOCOLS.md §2.1) ----
 
 std::string hmac_sha256_hex(const std::string& key, const std::string& message) {

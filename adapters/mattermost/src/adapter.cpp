@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 
 #include "core/mentions.hpp"
@@ -595,6 +596,13 @@ asio::awaitable<net::http_reply> adapter::on_command(const net::incoming_request
   if (!c.unresolved_usernames.empty()) {
     std::map<std::string, std::string> found;
     for (const auto& name : c.unresolved_usernames) {
+      // Someone seen before is known by name already.
+      const auto known = std::find_if(dir_->usernames.begin(), dir_->usernames.end(),
+                                      [&name](const auto& entry) { return entry.second == name; });
+      if (known != dir_->usernames.end()) {
+        found[name] = known->first;
+        continue;
+      }
       auto r = co_await rest_.request(http::verb::get, "/api/v4/users/username/" + path_part(name));
       if (!r.ok()) continue;
       auto u = parse_user(r.body);

@@ -2,7 +2,7 @@
 // Internals shared by the Mattermost codec's source files: JSON access that never throws and tolerates the types
 // Mattermost (and the captures of other clients) use loosely, UTF-8 counting, and the one post mapping used by both
 // the websocket and REST listings.
-#include <nlohmann/json.hpp>
+#include "net/json_access.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -15,30 +15,13 @@
 
 namespace kintsugi::mattermost::detail {
 
-using json = nlohmann::json;
-
-// A discarded value (is_discarded()) when `text` is not JSON.
-inline json parse(std::string_view text) { return json::parse(text.begin(), text.end(), nullptr, false); }
-
-// The member `key` of an object, or nullptr (also when `j` is not an object).
-inline const json* member(const json& j, std::string_view key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() ? nullptr : &*it;
-}
-
-// The member when it is an object, else an empty object: for chains like obj(obj(j, "a"), "b").
-inline const json& obj(const json& j, std::string_view key) {
-  static const json empty = json::object();
-  const json* m = member(j, key);
-  return m != nullptr && m->is_object() ? *m : empty;
-}
-
-// The member when it is a string, else "".
-inline std::string str(const json& j, std::string_view key) {
-  const json* m = member(j, key);
-  return m != nullptr && m->is_string() ? m->get_ref<const std::string&>() : std::string{};
-}
+// parse, member, obj, str and dump: net/json_access.hpp.
+using json_access::json;
+using json_access::parse;
+using json_access::member;
+using json_access::obj;
+using json_access::str;
+using json_access::dump;
 
 // true, or the strings "true" / "True" (Mattermost keeps props as strings; the mmpy_bot captures use "True").
 bool truthy(const json& j, std::string_view key);
@@ -55,8 +38,6 @@ std::optional<json> embedded_object(const json& j, std::string_view key);
 // A member that is an array of strings, or a JSON string holding one (data.mentions); other elements are skipped.
 std::vector<std::string> string_list(const json& j, std::string_view key);
 
-// JSON text that never throws, even on strings that are not UTF-8 (they are replaced).
-inline std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // ---- UTF-8 ----
 

@@ -1,5 +1,6 @@
 // The Mattermost codec: REST v4 responses (users, post listings, channels, errors, rate-limit headers).
 #include <algorithm>
+#include <map>
 #include <charconv>
 #include <exception>
 
@@ -39,6 +40,7 @@ struct sortable_post {
   json post;
   std::string id;
   std::int64_t create_at = 0;
+  std::size_t rank = 0;  // its place in the server's `order` counted from the oldest (0: not listed there)
 };
 
 post_list parse_post_list_unchecked(std::string_view json_text, const context& ctx) {
@@ -62,6 +64,9 @@ post_list parse_post_list_unchecked(std::string_view json_text, const context& c
   out.has_next = detail::truthy(j, "has_next");
   if (posts == nullptr || !posts->is_object()) return out;
 
+  // Posts of the same millisecond keep the server's order (`order` lists the newest first), else their ids'.
+  std::map<std::string, std::size_t> after;
+  for (std::size_t k = 0; k < out.order.size(); ++k) after.emplace(out.order[k], out.order.size() - k);
   std::vector<sortable_post> list;
   for (const auto& [key, value] : posts->items()) {
     if (!value.is_object()) {
@@ -77,10 +82,13 @@ post_list parse_post_list_unchecked(std::string_view json_text, const context& c
       ++out.skipped;
       continue;
     }
+    if (auto it = after.find(p.id); it != after.end()) p.rank = it->second;
     list.push_back(std::move(p));
   }
   std::sort(list.begin(), list.end(), [](const sortable_post& a, const sortable_post& b) {
-    return a.create_at != b.create_at ? a.create_at < b.create_at : a.id < b.id;
+    if (a.create_at != b.create_at) return a.create_at < b.create_at;
+    if (a.rank != b.rank) return a.rank < b.rank;
+    return a.id < b.id;
   });
 
   static const json no_data = json::object();

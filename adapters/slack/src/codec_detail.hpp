@@ -1,7 +1,7 @@
 #pragma once
 // Internals shared by the Slack codec's source files: JSON access that never throws, and the one
 // message mapping used by both the Events API and the history methods.
-#include <nlohmann/json.hpp>
+#include "net/json_access.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -13,30 +13,13 @@
 
 namespace kintsugi::slack::detail {
 
-using json = nlohmann::json;
-
-// A discarded value (is_discarded()) when `text` is not JSON.
-inline json parse(std::string_view text) { return json::parse(text.begin(), text.end(), nullptr, false); }
-
-// The member `key` of an object, or nullptr (also when `j` is not an object).
-inline const json* member(const json& j, std::string_view key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() ? nullptr : &*it;
-}
-
-// The member when it is an object, else an empty object: for chains like obj(obj(j, "a"), "b").
-inline const json& obj(const json& j, std::string_view key) {
-  static const json empty = json::object();
-  const json* m = member(j, key);
-  return m != nullptr && m->is_object() ? *m : empty;
-}
-
-// The member when it is a string, else "".
-inline std::string str(const json& j, std::string_view key) {
-  const json* m = member(j, key);
-  return m != nullptr && m->is_string() ? m->get_ref<const std::string&>() : std::string{};
-}
+// parse, member, obj, str and dump: net/json_access.hpp.
+using json_access::json;
+using json_access::parse;
+using json_access::member;
+using json_access::obj;
+using json_access::str;
+using json_access::dump;
 
 inline bool boolean(const json& j, std::string_view key, bool fallback = false) {
   const json* m = member(j, key);
@@ -59,8 +42,6 @@ inline std::int64_t integer(const json& j, std::string_view key, std::int64_t fa
   return fallback;
 }
 
-// JSON text that never throws, even on strings that are not UTF-8 (they are replaced).
-inline std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // A Slack message object (an event, a history entry or a reply) posted in `channel` -> message_posted,
 // or nullopt for subtypes that are not a person's (or a bot's) words and for messages without ts/author.

@@ -1,58 +1,24 @@
 #pragma once
-// Helpers for the Mattermost codec tests: fixtures, expected times, and the one event a frame should give.
-#include <doctest/doctest.h>
-
-#include <fstream>
-#include <sstream>
+// Helpers for the Mattermost codec tests: fixtures of ../shared/fixtures/mattermost, expected times, and the events a
+// frame should give (tests/support/codec_test_util.hpp).
 #include <string>
 #include <string_view>
-#include <variant>
-#include <vector>
 
-#include "core/events.hpp"
-#include "core/time.hpp"
+#include "codec_test_util.hpp"
 
 namespace mm_test {
 
 namespace core = kintsugi::core;
+using kintsugi::test::codec::iso;
+using kintsugi::test::codec::nth;
+using kintsugi::test::codec::only;
 
 // The bytes of fixtures/mattermost/<path>.
-inline std::string fixture(std::string_view path) {
-  std::string full = std::string(KINTSUGI_FIXTURES_DIR) + "/mattermost/" + std::string(path);
-  std::ifstream in(full, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot read " << full);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+inline std::string fixture(std::string_view path) { return kintsugi::test::codec::fixture_of("mattermost", path); }
 
 // A form body fixture without the final newline the fixture files end with.
 inline std::string form_fixture(std::string_view path) {
-  std::string body = fixture(path);
-  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
-  return body;
-}
-
-inline core::timestamp iso(std::string_view text) {
-  auto t = core::parse_iso(text);
-  REQUIRE_MESSAGE(t.has_value(), "bad ISO time in test: " << text);
-  return *t;
-}
-
-// A copy of the single event of type T in `events`.
-template <class T>
-T only(const std::vector<core::event>& events) {
-  REQUIRE(events.size() == 1);
-  REQUIRE(std::holds_alternative<T>(events.front()));
-  return std::get<T>(events.front());
-}
-
-// A copy of events[i], which must be a T.
-template <class T>
-T nth(const std::vector<core::event>& events, std::size_t i) {
-  REQUIRE(events.size() > i);
-  REQUIRE(std::holds_alternative<T>(events[i]));
-  return std::get<T>(events[i]);
+  return kintsugi::test::codec::without_final_newline(fixture(path));
 }
 
 }  // namespace mm_test

@@ -90,28 +90,38 @@ TEST_SUITE("mattermost codec: users") {
 }
 
 TEST_SUITE("mattermost codec: post lists") {
-  TEST_CASE("posts come in create_at order (ties by id) as message_posted") {
-    auto list = post_list_of({post("bbbb", 1763715600000, "second (same time, later id)"),
-                              post("aaaa", 1763715600000, "first"), post("cccc", 1763715660000, "third")});
+  TEST_CASE("posts come in create_at order, the same millisecond in the server's order, as message_posted") {
+    // Listed oldest first here; post_list_of writes `order` newest first, as the server does.
+    auto list = post_list_of({post("bbbb", 1763715600000, "first (same time, the server made it first)"),
+                              post("aaaa", 1763715600000, "second"), post("cccc", 1763715660000, "third")});
     list["has_next"] = true;
     list["next_post_id"] = "nnnn";
     list["prev_post_id"] = "pppp";
     auto r = mm::parse_post_list(list.dump(), ctx);
     CHECK(r.error.empty());
     REQUIRE(r.events.size() == 3);
-    CHECK(nth<core::message_posted>(r.events, 0).id == "mm:aaaa");
-    CHECK(nth<core::message_posted>(r.events, 1).id == "mm:bbbb");
+    CHECK(nth<core::message_posted>(r.events, 0).id == "mm:bbbb");
+    CHECK(nth<core::message_posted>(r.events, 1).id == "mm:aaaa");
     CHECK(nth<core::message_posted>(r.events, 2).id == "mm:cccc");
     CHECK(nth<core::message_posted>(r.events, 2).at == iso("2025-11-21T09:01:00Z"));
     REQUIRE(r.posts.size() == 3);
-    CHECK(r.posts[0].id == "aaaa");
-    CHECK(r.posts[0].dedupe_key == "mm:post:aaaa:1763715600000");
+    CHECK(r.posts[0].id == "bbbb");
+    CHECK(r.posts[0].dedupe_key == "mm:post:bbbb:1763715600000");
     CHECK(r.order == std::vector<std::string>{"cccc", "aaaa", "bbbb"});
     CHECK(r.has_next);
     CHECK(r.next_post_id == "nnnn");
     CHECK(r.prev_post_id == "pppp");
     CHECK(r.latest_update_at == 1763715660000);
     CHECK(r.skipped == 0);
+  }
+
+  TEST_CASE("posts of the same millisecond that the order does not list go by id") {
+    auto list = post_list_of({post("bbbb", 1763715600000, "b"), post("aaaa", 1763715600000, "a")});
+    list["order"] = json::array();
+    auto r = mm::parse_post_list(list.dump(), ctx);
+    REQUIRE(r.events.size() == 2);
+    CHECK(nth<core::message_posted>(r.events, 0).id == "mm:aaaa");
+    CHECK(nth<core::message_posted>(r.events, 1).id == "mm:bbbb");
   }
 
   TEST_CASE("a post from a posted frame and from a backfill dedupes to the same keys") {

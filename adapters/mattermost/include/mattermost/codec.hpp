@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/events.hpp"
+#include "net/form.hpp"
 #include "core/model.hpp"
 #include "core/time.hpp"
 
@@ -178,7 +179,7 @@ struct listed_post {
 };
 
 struct post_list {
-  // Per post, posts in create_at order (ties by id): message_posted with the current text (or the membership
+  // Per post, posts in create_at order (posts of the same millisecond in the server's `order`, else by id): message_posted with the current text (or the membership
   // event of a system post, as decode_event maps it), then message_edited{text, edit_at} when edit_at > 0 (the
   // core ignores an edit whose text it already has), then message_deleted{delete_at} when delete_at > 0.
   std::vector<core::event> events;
@@ -270,12 +271,8 @@ action_request decode_action(std::string_view json_body, std::string_view key, c
 
 // ---- form bodies ----
 
-struct form_field {
-  std::string name;
-  std::string value;
-};
-// application/x-www-form-urlencoded -> decoded fields in order, repeated names kept ('+' is a space, %XX a byte).
-// nullopt when the body is not a valid query string.
-std::optional<std::vector<form_field>> decode_form(std::string_view body);
+using net::form_field;
+// application/x-www-form-urlencoded -> decoded fields in order (net/form.hpp).
+using net::decode_form;
 
 }  // namespace kintsugi::mattermost

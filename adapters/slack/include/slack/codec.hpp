@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/events.hpp"
+#include "net/form.hpp"
 #include "core/time.hpp"
 
 namespace kintsugi::slack {
@@ -164,12 +165,8 @@ interaction decode_interactive(std::string_view payload, core::timestamp at);
 
 // ---- Form bodies ----
 
-struct form_field {
-  std::string name;
-  std::string value;
-};
-// application/x-www-form-urlencoded -> decoded fields in order ('+' is a space, %XX a byte).
-// nullopt when the body is not a valid query string.
-std::optional<std::vector<form_field>> decode_form(std::string_view body);
+using net::form_field;
+// application/x-www-form-urlencoded -> decoded fields in order (net/form.hpp).
+using net::decode_form;
 
 }  // namespace kintsugi::slack
