@@ -51,6 +51,7 @@ class outbox_sender {
   // From any thread: something new is in the outbox.
   void wake();
 
+  // Items done with so far: sent, or given up after max_attempts.
   std::size_t delivered() const { return delivered_; }
 
  private:
