@@ -471,3 +471,23 @@ TEST_CASE("Slack and Mattermost in one bot: each incident runs on its own platfo
   CHECK(texts_of(w.timeline("message", 1)) == std::vector<std::string>{"card auth times out"});
   CHECK(texts_of(w.timeline("message", 2)) == std::vector<std::string>{"checkout 502s"});
 }
+
+TEST_CASE("Mattermost unreachable: the bot keeps trying, says so, and still stops at once on SIGTERM") {
+  temp_dir dir;
+  const std::string config = dir.file("kintsugi.json");
+  const std::string log = dir.file("kintsugi.stderr");
+  std::ofstream(config) << json{{"database", dir.file("kintsugi.db")},
+                                {"http", {{"listen", "127.0.0.1:0"}}},
+                                {"mattermost",
+                                 {{"url", "http://127.0.0.1:" + std::to_string(free_port())},
+                                  {"token", bot_token},
+                                  {"slash_token", slash_token}}}}
+                               .dump(2);
+  clear_kintsugi_environment();
+  child bot{KINTSUGI_BINARY, {"run", "--config", config}, log};
+  REQUIRE(eventually([&] { return contains(read_text(log), "did not answer users/me"); }));
+  const auto before = std::chrono::steady_clock::now();
+  CHECK(bot.terminate(5000) == 0);
+  CHECK(std::chrono::steady_clock::now() - before < 2s);
+  CHECK_FALSE(contains(read_text(log), bot_token));
+}

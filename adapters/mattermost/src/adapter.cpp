@@ -87,13 +87,15 @@ adapter::adapter(asio::any_io_executor ex, asio::ssl::context& tls, settings s, 
               runtime::outbox_sender_settings{"mattermost", settings_.outbox_route, settings_.max_send_attempts},
               log_),
       action_key_(derive_action_key(settings_.token)),
-      dir_(std::make_unique<directory>()) {}
+      dir_(std::make_unique<directory>()),
+      pause_(ex) {}
 
 adapter::~adapter() = default;
 
 void adapter::stop() {
   stopping_ = true;
   if (ws_) ws_->abort();
+  pause_.cancel();  // a wait before a retry or a reconnect ends now
   sender_.stop();
 }
 
@@ -139,8 +141,8 @@ asio::awaitable<bool> adapter::identify() {
     if (log_)
       log_->warn("mattermost: {} did not answer users/me ({} {}); trying again in {} ms", settings_.url, r.status,
                  r.error.message, wait.count());
-    asio::steady_timer t{ex_, wait};
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    pause_.expires_after(wait);
+    co_await pause_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   co_return false;
 }
@@ -230,8 +232,8 @@ asio::awaitable<void> adapter::socket_loop() {
     if (stopping_) break;
     const auto wait = gap ? std::chrono::milliseconds{0} : delay.next(random);
     if (log_ && wait.count() > 0) log_->info("mattermost reconnecting in {} ms", wait.count());
-    asio::steady_timer t{ex_, wait};
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    pause_.expires_after(wait);
+    co_await pause_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
 

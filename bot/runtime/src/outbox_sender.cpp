@@ -48,6 +48,7 @@ asio::awaitable<void> outbox_sender::run(deliver_fn deliver) {
           return route ? s.pending_on(*route, limit) : s.pending(limit);
         };
     auto items = co_await host_.run<std::vector<core::outbox_item>>(std::move(pending));
+    if (stopping_) break;  // stop() came while the store was read: a timer cancelled before its wait would not end it
     if (items.empty()) {
       if (!woken_) {
         timer_.expires_after(settings_.idle_wait);
@@ -97,6 +98,7 @@ asio::awaitable<void> outbox_sender::run(deliver_fn deliver) {
     co_await host_.run<int>(std::move(record));
     co_await asio::this_coro::throw_if_cancelled(throwing);
     if (interrupted) co_return;
+    if (stopping_) break;
     if (failed.empty()) {
       delay.reset();
     } else {

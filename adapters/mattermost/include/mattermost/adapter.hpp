@@ -15,6 +15,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -104,6 +105,7 @@ class adapter {
   std::unique_ptr<directory> dir_;
   std::string team_id_;
   std::string pending_key_;  // the outbox item being delivered, as a client key for the posts it makes
+  boost::asio::steady_timer pause_;  // the wait before trying users/me or the websocket again
   bool stopping_ = false;
   std::string stop_reason_;
 };
