@@ -122,7 +122,7 @@ asio::awaitable<bool> adapter::identify() {
   net::backoff delay{net::backoff_config{settings_.reconnect_base, settings_.reconnect_cap, net::jitter::full}};
   std::minstd_rand random{std::random_device{}()};
   while (!stopping_) {
-    auto r = co_await rest_.request(http::verb::get, "/api/v4/users/me");
+    auto r = co_await rest_.request(http::verb::get, "/api/v4/users/me", {}, 1);
     if (r.ok()) {
       auto me = parse_user(r.body);
       if (me.error.empty()) {

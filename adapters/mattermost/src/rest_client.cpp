@@ -32,7 +32,8 @@ std::string rest_client::websocket_url() const {
 }
 
 asio::awaitable<rest_response> rest_client::request(boost::beast::http::verb method, std::string path,
-                                                    std::string json_body) {
+                                                    std::string json_body, int attempts) {
+  const int most = attempts > 0 ? attempts : max_attempts_;
   net::backoff retry_delay{net::backoff_config{std::chrono::milliseconds{500}, std::chrono::seconds{30}, net::jitter::equal}};
   std::minstd_rand random{std::random_device{}()};
   rest_response out;
@@ -83,7 +84,7 @@ asio::awaitable<rest_response> rest_client::request(boost::beast::http::verb met
         wait = retry_delay.next(random);
       }
     }
-    if (!out.error.retryable || attempt >= max_attempts_) {
+    if (!out.error.retryable || attempt >= most) {
       if (log_)
         log_->debug("mattermost {} failed: status={} {} {}", what, out.status, out.error.id, out.error.message);
       co_return out;

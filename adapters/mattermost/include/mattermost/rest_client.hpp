@@ -39,9 +39,10 @@ class rest_client {
   rest_client(const rest_client&) = delete;
   rest_client& operator=(const rest_client&) = delete;
 
-  // `path` starts with "/api/v4/"; a JSON body is sent when not empty.
+  // `path` starts with "/api/v4/"; a JSON body is sent when not empty. `attempts` > 0 overrides max_attempts (1: the
+  // caller retries itself, and logs why).
   boost::asio::awaitable<rest_response> request(boost::beast::http::verb method, std::string path,
-                                                std::string json_body = {});
+                                                std::string json_body = {}, int attempts = 0);
 
   // The websocket URL on the same server: ws(s)://host[:port][/base]/api/v4/websocket.
   std::string websocket_url() const;
