@@ -107,8 +107,8 @@ struct mm_world {
     REQUIRE(mm.wait_connected(1));
     REQUIRE(mm.wait_until([&] { return mm.hellos_sent() >= 1; }));
     REQUIRE(eventually([&] {
-      const auto log = stderr_text();
-      return contains(log, "http listening on 127.0.0.1:") && contains(log, "mattermost connected");
+      const auto text = stderr_text();
+      return contains(text, "http listening on 127.0.0.1:") && contains(text, "mattermost connected");
     }));
   }
 

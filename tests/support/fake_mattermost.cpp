@@ -1,4 +1,5 @@
 #include "fake_mattermost.hpp"
+#include "fake_text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -48,78 +49,17 @@ using asio::ip::tcp;
 
 namespace {
 
+using fake_text::form_escape;
+using fake_text::str;
+const auto& url_decode = fake_text::form_decode;
+const auto& query_params = fake_text::form_params;
+
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view id_alphabet = "ybndrfg8ejkmcpqxot1uwisza345h769";
 constexpr std::size_t max_post_runes = 16383;
 constexpr std::size_t response_url_uses = 5;
 
 // ---- small text helpers ----
-
-std::string str(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  if (it == j.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer()) return std::to_string(it->get<long long>());
-  if (it->is_boolean()) return it->get<bool>() ? "true" : "false";
-  return {};
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// As Go's url.QueryEscape: unreserved characters kept, ' ' as '+', everything else %XX.
-std::string form_escape(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += hex[u >> 4U];
-      out += hex[u & 15U];
-    }
-  }
-  return out;
-}
-
-// "a=1&b=x+y" -> {a:"1", b:"x y"}
-std::map<std::string, std::string> query_params(std::string_view query) {
-  std::map<std::string, std::string> out;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    std::string value = eq == std::string_view::npos ? std::string{} : url_decode(pair.substr(eq + 1));
-    out[url_decode(pair.substr(0, eq))] = std::move(value);
-  }
-  return out;
-}
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> out;

@@ -1,4 +1,5 @@
 #include "fake_slack.hpp"
+#include "fake_text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -36,6 +37,9 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
+using fake_text::form_decode;
+using fake_text::str;
+
 constexpr const char* team_id = "TTEST";
 constexpr const char* app_id = "AFAKE01";
 constexpr const char* bot_user = "UBOT";
@@ -72,38 +76,6 @@ std::optional<std::int64_t> ts_micros(std::string_view ts) {
   if (!std::all_of(frac.begin(), frac.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
   frac.resize(6, '0');
   return seconds * 1'000'000 + std::stoll(frac);
-}
-
-std::string str(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  if (it == j.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer()) return std::to_string(it->get<long long>());
-  if (it->is_boolean()) return it->get<bool>() ? "true" : "false";
-  return {};
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string form_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
 }
 
 // application/x-www-form-urlencoded -> {"name":"value",…}
