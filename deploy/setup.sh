@@ -34,6 +34,19 @@ build() {
 
 mode=${1:-}
 [ $# -gt 0 ] && shift
+# The tests reach their fake servers as "localhost" as well as 127.0.0.1 (TLS host-name checks need a name). Every
+# installed Debian has it in /etc/hosts; a bare chroot or a minimal image may not, so add the standard line there.
+ensure_localhost() {
+  getent hosts localhost >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ]; then
+    echo "127.0.0.1 localhost" >>/etc/hosts
+    echo "setup: 'localhost' did not resolve; added '127.0.0.1 localhost' to /etc/hosts for the tests"
+  else
+    echo "setup: 'localhost' does not resolve here; add '127.0.0.1 localhost' to /etc/hosts, then run again" >&2
+    exit 1
+  fi
+}
+
 case "$mode" in
   run)
     install_packages
@@ -42,6 +55,7 @@ case "$mode" in
     ;;
   test)
     install_packages
+    ensure_localhost
     build ci
     ctest --preset ci -j "$(nproc)"
     if [ "${KINTSUGI_SKIP_ASAN:-0}" != 1 ]; then
