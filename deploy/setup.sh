@@ -3,6 +3,8 @@
 #   bash deploy/setup.sh run [kintsugi args…]   build (Release) and start kintsugi (no config: the console)
 #   bash deploy/setup.sh test                   build (warnings as errors) and run every test, then the
 #                                               same suite again under AddressSanitizer + UBSan
+#   bash deploy/setup.sh bench [--quick …]      build (Release), install the Bolt peer, run the benchmark
+#                                               (what bench/run does; see bench/README.md)
 # Needs root or sudo for apt-get the first time; later runs skip what is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +49,20 @@ ensure_localhost() {
   fi
 }
 
+# The Bolt for JavaScript peer of the benchmark: Node.js with its headers (better-sqlite3 is built from source against
+# them), then its packages from the lock file.
+install_peer() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 || [ ! -f /usr/include/node/node.h ]; then
+    packages=(nodejs npm libnode-dev python3)
+    install_packages
+  fi
+  if [ ! -f bench/peer/node_modules/better-sqlite3/build/Release/better_sqlite3.node ] ||
+     [ ! -d bench/peer/node_modules/@slack/bolt ]; then
+    echo "setup: installing the Bolt peer's packages (better-sqlite3 is compiled: about 2 minutes)"
+    (cd bench/peer && npm_config_build_from_source=true npm_config_nodedir=/usr npm ci --no-audit --no-fund)
+  fi
+}
+
 case "$mode" in
   run)
     install_packages
@@ -63,8 +79,16 @@ case "$mode" in
       ctest --preset asan -j "$(nproc)"
     fi
     ;;
+  bench)
+    install_packages
+    ensure_localhost
+    install_peer
+    cmake --preset release >/dev/null
+    cmake --build --preset release --target kintsugi_bench
+    exec ./build/release/bench/kintsugi_bench --out bench/results/latest.json "$@"
+    ;;
   *)
-    echo "usage: bash deploy/setup.sh run [kintsugi args…] | test" >&2
+    echo "usage: bash deploy/setup.sh run [kintsugi args…] | test | bench [--quick]" >&2
     exit 2
     ;;
 esac

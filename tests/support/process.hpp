@@ -48,6 +48,8 @@ class child {
   // SIGTERM (a clean stop), then waits at most `timeout_ms` for the exit; SIGKILL if it has not exited by then.
   // Returns the exit code, or -signal (-SIGKILL after the timeout).
   int terminate(int timeout_ms = 10000);
+  // The program's process id (for reading /proc/<pid>), -1 once it was waited for.
+  int pid() const { return pid_; }
 
  private:
   void start(const std::string& program, const std::vector<std::string>& args, const std::string& stderr_file);
