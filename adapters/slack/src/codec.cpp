@@ -5,6 +5,7 @@
 #include <charconv>
 #include <exception>
 #include <string>
+#include <type_traits>
 
 #include "codec_detail.hpp"
 
@@ -60,6 +61,66 @@ int small_int(const json& j, std::string_view key) {
   return v < 0 || v > 1'000'000 ? 0 : static_cast<int>(v);
 }
 
+// The end of the JSON value starting at text[i] (a string, or an object or array with everything nested in it,
+// or a scalar), or npos when the text ends first. Only for text already known to be valid JSON.
+std::size_t value_end(std::string_view text, std::size_t i) {
+  if (i >= text.size()) return std::string_view::npos;
+  if (text[i] == '"') {
+    for (++i; i < text.size(); ++i) {
+      if (text[i] == '\\') ++i;
+      else if (text[i] == '"') return i + 1;
+    }
+    return std::string_view::npos;
+  }
+  if (text[i] == '{' || text[i] == '[') {
+    int depth = 0;
+    for (; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c == '"') {
+        i = value_end(text, i);
+        if (i == std::string_view::npos) return i;
+        --i;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return std::string_view::npos;
+  }
+  while (i < text.size() && text[i] != ',' && text[i] != '}' && text[i] != ']') ++i;
+  return i;
+}
+
+std::size_t skip_space(std::string_view text, std::size_t i) {
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
+  return i;
+}
+
+// The text of the top-level member `key` of the valid JSON object `text`: the last one when the key is repeated,
+// as nlohmann keeps it (empty when absent, or when the key is written with escapes, which Slack does not do).
+std::string_view raw_member(std::string_view text, std::string_view key) {
+  std::string_view found;
+  std::size_t i = skip_space(text, 0);
+  if (i >= text.size() || text[i] != '{') return {};
+  i = skip_space(text, i + 1);
+  while (i < text.size() && text[i] == '"') {
+    const std::size_t key_end = value_end(text, i);
+    if (key_end == std::string_view::npos) return {};
+    const std::string_view name = text.substr(i + 1, key_end - i - 2);
+    i = skip_space(text, key_end);
+    if (i >= text.size() || text[i] != ':') return {};
+    i = skip_space(text, i + 1);
+    const std::size_t end = value_end(text, i);
+    if (end == std::string_view::npos) return {};
+    if (name == key) found = text.substr(i, end - i);
+    i = skip_space(text, end);
+    if (i >= text.size() || text[i] != ',') return found;
+    i = skip_space(text, i + 1);
+  }
+  return found;
+}
+
 frame decode_frame_unchecked(std::string_view text) {
   if (text.empty()) return malformed{"empty frame"};
   json j = detail::parse(text);
@@ -76,8 +137,16 @@ frame decode_frame_unchecked(std::string_view text) {
     e.accepts_response_payload = detail::boolean(j, "accepts_response_payload");
     e.retry_attempt = small_int(j, "retry_attempt");
     e.retry_reason = str(j, "retry_reason");
-    const json* payload = member(j, "payload");
-    e.payload = payload != nullptr && payload->is_object() ? detail::dump(*payload) : std::string{"{}"};
+    json* payload = nullptr;
+    if (auto it = j.find("payload"); it != j.end() && it->is_object()) payload = &*it;
+    if (payload == nullptr) {
+      e.payload = "{}";
+      return e;
+    }
+    // The payload's own text, as sent (the frame is valid JSON by now), and its tree, moved out of the frame's.
+    const auto raw = raw_member(text, "payload");
+    e.payload = raw.empty() ? detail::dump(*payload) : std::string(raw);
+    e.tree = std::make_shared<const payload_tree>(payload_tree{std::move(*payload)});
     return e;
   }
 
@@ -113,6 +182,7 @@ frame decode_frame(std::string_view text) {
 }
 
 std::string encode_ack(std::string_view envelope_id, std::string_view payload_json) {
+  if (payload_json.empty()) return R"({"envelope_id":)" + detail::dump(json(std::string(envelope_id))) + "}";  // most acks
   json ack = json::object();
   ack["envelope_id"] = std::string(envelope_id);
   if (!payload_json.empty()) {
@@ -352,9 +422,8 @@ void decode_event(const json& ev, const json& body, const context& ctx, events_a
   }
 }
 
-events_api_result decode_events_api_unchecked(std::string_view payload, const context& ctx) {
+events_api_result decode_events_api_body(const json& body, const context& ctx) {
   events_api_result out;
-  json body = detail::parse(payload);
   if (body.is_discarded() || !body.is_object()) {
     out.error = body.is_discarded() ? "not JSON" : "not a JSON object";
     return out;
@@ -381,16 +450,27 @@ events_api_result decode_events_api_unchecked(std::string_view payload, const co
   return out;
 }
 
-}  // namespace
-
-events_api_result decode_events_api(std::string_view payload, const context& ctx) {
+template <class Body>
+events_api_result decode_events_api_guarded(const Body& body, const context& ctx) {
   try {
-    return decode_events_api_unchecked(payload, ctx);
+    if constexpr (std::is_same_v<Body, json>) return decode_events_api_body(body, ctx);
+    else return decode_events_api_body(detail::parse(body), ctx);
   } catch (const std::exception& e) {  // allocation failure
     events_api_result out;
     out.error = e.what();
     return out;
   }
+}
+
+}  // namespace
+
+events_api_result decode_events_api(std::string_view payload, const context& ctx) {
+  return decode_events_api_guarded(payload, ctx);
+}
+
+events_api_result decode_events_api(const envelope& e, const context& ctx) {
+  if (e.tree) return decode_events_api_guarded(e.tree->value, ctx);
+  return decode_events_api_guarded(std::string_view{e.payload}, ctx);
 }
 
 }  // namespace kintsugi::slack

@@ -11,6 +11,14 @@
 #include "core/events.hpp"
 #include "slack/codec.hpp"
 
+namespace kintsugi::slack {
+
+struct payload_tree {
+  json_access::json value;
+};
+
+}  // namespace kintsugi::slack
+
 namespace kintsugi::slack::detail {
 
 // parse, member, obj, str and dump: net/json_access.hpp.

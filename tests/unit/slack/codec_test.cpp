@@ -152,6 +152,42 @@ TEST_SUITE("slack codec: socket mode frames") {
     CHECK(env.payload == "{}");
   }
 
+  TEST_CASE("an envelope's payload is parsed once: its text as sent and its tree decode alike") {
+    for (const char* file : {"socket_mode/envelope_events_api_message.json", "socket_mode/envelope_events_api_app_mention.json"}) {
+      CAPTURE(file);
+      const std::string text = fixture(file);
+      auto env = as<slack::envelope>(slack::decode_frame(text));
+      REQUIRE(env.tree != nullptr);
+      CHECK(json::parse(env.payload) == json::parse(text)["payload"]);
+      CHECK(text.find(env.payload) != std::string::npos);  // the slice as sent, not a re-serialization
+      const slack::context c{"U333", "B333"};
+      auto from_tree = slack::decode_events_api(env, c);
+      auto from_text = slack::decode_events_api(env.payload, c);
+      CHECK(from_tree.event_id == from_text.event_id);
+      CHECK(from_tree.event_type == from_text.event_type);
+      CHECK(from_tree.dedupe_key == from_text.dedupe_key);
+      REQUIRE(from_tree.events.size() == from_text.events.size());
+      for (std::size_t i = 0; i < from_tree.events.size(); ++i)
+        CHECK(core::idempotency_key(from_tree.events[i]) == core::idempotency_key(from_text.events[i]));
+    }
+    // Spaces, nested strings with braces and escaped quotes before the payload, and a repeated key (the last wins,
+    // as in the tree).
+    auto env = as<slack::envelope>(slack::decode_frame(
+        R"({ "retry_reason" : "a \"quoted\" {brace]" , "envelope_id":"e9","payload":{"old":1}, "type":"events_api",)"
+        R"( "payload" : {"type":"event_callback","event":{"type":"message","text":"x}y"}} })"));
+    CHECK(env.envelope_id == "e9");
+    CHECK(env.payload == R"({"type":"event_callback","event":{"type":"message","text":"x}y"}})");
+    REQUIRE(env.tree != nullptr);
+    CHECK(slack::decode_events_api(env, {"U333", "B333"}).type == "event_callback");
+  }
+
+  TEST_CASE("an ack carries the envelope id, escaped, and a payload only when given") {
+    CHECK(slack::encode_ack("e1", "") == R"({"envelope_id":"e1"})");
+    CHECK(json::parse(slack::encode_ack("a\"b", ""))["envelope_id"] == "a\"b");
+    auto with = json::parse(slack::encode_ack("e2", R"({"text":"hi"})"));
+    CHECK(with["payload"]["text"] == "hi");
+  }
+
   TEST_CASE("malformed frames never throw") {
     std::string huge(4 * 1024 * 1024, 'x');
     std::string deep(200'000, '[');

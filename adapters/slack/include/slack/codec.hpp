@@ -4,6 +4,7 @@
 // Every function takes any input without throwing: what it cannot read comes back as an error value.
 #include <cstdint>
 #include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -32,6 +33,8 @@ struct disconnect {
 
 enum class envelope_type { events_api, slash_commands, interactive, other };
 
+struct payload_tree;  // a payload parsed once by decode_frame (codec_detail.hpp)
+
 struct envelope {
   std::string envelope_id;
   envelope_type type = envelope_type::other;
@@ -39,7 +42,9 @@ struct envelope {
   bool accepts_response_payload = false;
   int retry_attempt = 0;
   std::string retry_reason;
-  std::string payload;  // the payload object as JSON text ("{}" when absent)
+  std::string payload;  // the payload object as JSON text, as sent ("{}" when absent)
+  // The same payload, already parsed: decode_events_api(envelope) reads it instead of parsing the text again.
+  std::shared_ptr<const payload_tree> tree;
 };
 
 struct malformed {
@@ -116,6 +121,8 @@ struct events_api_result {
 //   pin_added of a message -> message_pinned{"<item.channel>:<item.message.ts>", user}
 //   user_change, team_join -> user_updated
 events_api_result decode_events_api(std::string_view payload, const context& ctx);
+// The same for an events_api envelope from decode_frame, without parsing its payload a second time.
+events_api_result decode_events_api(const envelope& e, const context& ctx);
 
 // ---- Slash commands (PROTOCOLS.md §4) ----
 
