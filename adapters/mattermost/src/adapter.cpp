@@ -238,14 +238,10 @@ asio::awaitable<void> adapter::socket_loop() {
 }
 
 asio::awaitable<bool> adapter::submit_all(std::vector<core::event> events) {
-  for (auto& e : events) {
-    auto outcome = co_await host_.submit(std::move(e));
-    if (!outcome.error.empty()) {
-      if (log_) log_->error("mattermost event not stored: {}", outcome.error);
-      co_return false;
-    }
-  }
-  co_return true;
+  auto outcome = co_await host_.submit_all(std::move(events));
+  if (outcome.error.empty()) co_return true;
+  if (log_) log_->error("mattermost event not stored: {}", outcome.error);
+  co_return false;
 }
 
 // Every open incident channel of Mattermost, from the newest post it has (else its declaration): all posts changed

@@ -367,14 +367,10 @@ asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
 }
 
 asio::awaitable<bool> adapter::submit_all(std::vector<core::event> events) {
-  for (auto& e : events) {
-    auto outcome = co_await host_.submit(std::move(e));
-    if (!outcome.error.empty()) {
-      if (log_) log_->error("slack event not stored: {}", outcome.error);
-      co_return false;
-    }
-  }
-  co_return true;
+  auto outcome = co_await host_.submit_all(std::move(events));
+  if (outcome.error.empty()) co_return true;
+  if (log_) log_->error("slack event not stored: {}", outcome.error);
+  co_return false;
 }
 
 adapter::directory_gap adapter::note_unknown(const std::vector<core::event>& events) {

@@ -1,5 +1,7 @@
 #include "runtime/host.hpp"
 
+#include <memory>
+
 #include <boost/asio/append.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -26,15 +28,47 @@ std::size_t host::batches() const {
 
 asio::awaitable<core::event_outcome> host::submit(core::event e) {
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(core::event_outcome)>(
-      [this](auto completion, core::event ev) { enqueue(std::move(ev), handler{std::move(completion)}); },
+      [this](auto completion, core::event ev) {
+        std::vector<pending_event> one;
+        one.push_back(pending_event{std::move(ev), handler{std::move(completion)}});
+        enqueue(std::move(one));
+      },
       asio::use_awaitable, std::move(e));
 }
 
-void host::enqueue(core::event e, handler done) {
+asio::awaitable<core::event_outcome> host::submit_all(std::vector<core::event> events) {
+  if (events.empty()) co_return core::event_outcome{};
+  if (events.size() == 1) co_return co_await submit(std::move(events.front()));
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(core::event_outcome)>(
+      [this](auto completion, std::vector<core::event> evs) {
+        // Every event's outcome arrives on the storage thread, one after the other: no lock needed to join them.
+        struct joined {
+          handler done;
+          std::size_t left;
+          core::event_outcome result{true, {}};
+        };
+        auto state = std::make_shared<joined>(joined{handler{std::move(completion)}, evs.size()});
+        std::vector<pending_event> items;
+        items.reserve(evs.size());
+        for (auto& e : evs)
+          items.push_back(pending_event{std::move(e), handler{[state](core::event_outcome o) {
+                                          if (state->result.error.empty()) {
+                                            if (!o.error.empty()) state->result = std::move(o);
+                                            else if (!o.duplicate) state->result.duplicate = false;
+                                          }
+                                          if (--state->left == 0)
+                                            asio::dispatch(asio::append(std::move(state->done), std::move(state->result)));
+                                        }}});
+        enqueue(std::move(items));
+      },
+      asio::use_awaitable, std::move(events));
+}
+
+void host::enqueue(std::vector<pending_event> items) {
   bool start = false;
   {
     std::lock_guard lock{mutex_};
-    queue_.push_back(pending_event{std::move(e), std::move(done)});
+    for (auto& item : items) queue_.push_back(std::move(item));
     if (!draining_) {
       draining_ = true;
       start = true;

@@ -73,6 +73,45 @@ TEST_CASE("events submitted together are stored in few batches, each submitter h
 }
 
 namespace {
+asio::awaitable<void> submit_many(runtime::host& h, std::vector<core::event> events, core::event_outcome& out) {
+  out = co_await h.submit_all(std::move(events));
+}
+}  // namespace
+
+TEST_CASE("submit_all stores a list in order, in a few commits, and says whether all were new") {
+  fixture f;
+  std::vector<core::event_outcome> outcomes(4, core::event_outcome{false, "not heard of"});
+  {
+    runtime::host h{f.db, f.engine};
+    std::vector<core::event> events;
+    events.push_back(core::command_invoked{"c1", "inc-db", "alice", "start DB down", at(0)});
+    for (int i = 0; i < 300; ++i) events.push_back(message(i));
+    asio::co_spawn(f.io, submit_many(h, events, outcomes[0]), asio::detached);
+    f.io.run();
+    f.io.restart();
+    CHECK(outcomes[0].error.empty());
+    CHECK_FALSE(outcomes[0].duplicate);
+    // One commit for the declaration and the 300 messages, not one each.
+    CHECK(h.batches() == 1);
+    // Again: every one is a redelivery; with one new among them, the list is not a duplicate.
+    asio::co_spawn(f.io, submit_many(h, {message(3), message(4)}, outcomes[1]), asio::detached);
+    asio::co_spawn(f.io, submit_many(h, {message(5), message(300)}, outcomes[2]), asio::detached);
+    asio::co_spawn(f.io, submit_many(h, {}, outcomes[3]), asio::detached);
+    f.io.run();
+    CHECK(outcomes[1].error.empty());
+    CHECK(outcomes[1].duplicate);
+    CHECK_FALSE(outcomes[2].duplicate);
+    CHECK(outcomes[2].error.empty());
+    CHECK_FALSE(outcomes[3].duplicate);  // nothing submitted: nothing stored, nothing failed
+    CHECK(outcomes[3].error.empty());
+  }
+  const auto entries = f.db.timeline(1);
+  REQUIRE(entries.size() == 302);  // the declaration entry + 301 messages, in the order submitted
+  CHECK(entries[1].text == "line 0");
+  CHECK(entries[300].text == "line 299");
+}
+
+namespace {
 asio::awaitable<void> read_count(runtime::host& h, std::size_t& count, std::string& error) {
   count = co_await h.run<std::size_t>([](core::store& s) { return s.open_incidents().size(); });
   try {

@@ -31,6 +31,11 @@ class host {
   // Remembers, handles and commits the event; resumes the caller (on its own executor) with the outcome.
   boost::asio::awaitable<core::event_outcome> submit(core::event e);
 
+  // Submits `events` at once, in their order, so that they share commits instead of waiting for one commit each
+  // (an envelope's events, a page of backfilled history). Resumes once every one was handled: with the first
+  // failure's outcome, else a success (duplicate only when all were duplicates).
+  boost::asio::awaitable<core::event_outcome> submit_all(std::vector<core::event> events);
+
   // Runs `work` on the storage thread (inside no transaction) and resumes with its result; for the outbox and
   // for reads the adapters need (incident channels for backfill, say).
   template <class T>
@@ -48,7 +53,7 @@ class host {
     core::event e;
     handler done;
   };
-  void enqueue(core::event e, handler done);
+  void enqueue(std::vector<pending_event> items);
   void drain();
 
   core::store& store_;
