@@ -21,6 +21,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include "fake_text.hpp"
+
 namespace kintsugi::bench {
 
 namespace asio = boost::asio;
@@ -81,40 +83,17 @@ std::string client_msg_id(std::uint64_t seq) {
   return std::string(out.data(), static_cast<std::size_t>(n));
 }
 
-// Percent-decoded form fields, or the string values of a JSON object body.
+// Form fields, or the members of a JSON object body as text.
 std::map<std::string, std::string> fields_of(const http::request<http::string_body>& req) {
   std::map<std::string, std::string> out;
   const std::string& body = req.body();
   if (req[http::field::content_type].starts_with("application/json")) {
     auto parsed = nlohmann::json::parse(body, nullptr, false);
     if (!parsed.is_object()) return out;
-    for (auto it = parsed.begin(); it != parsed.end(); ++it)
-      out[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+    for (auto it = parsed.begin(); it != parsed.end(); ++it) out[it.key()] = fake_text::str(parsed, it.key().c_str());
     return out;
   }
-  auto decode = [](std::string_view s) {
-    std::string r;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '+') {
-        r += ' ';
-      } else if (s[i] == '%' && i + 2 < s.size()) {
-        r += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-        i += 2;
-      } else {
-        r += s[i];
-      }
-    }
-    return r;
-  };
-  std::string_view rest = body;
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const auto pair = rest.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (eq != std::string_view::npos) out[decode(pair.substr(0, eq))] = decode(pair.substr(eq + 1));
-    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-  }
-  return out;
+  return fake_text::form_params(body);
 }
 
 struct socket_conn {
