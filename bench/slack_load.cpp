@@ -90,10 +90,10 @@ std::map<std::string, std::string> fields_of(const http::request<http::string_bo
   if (req[http::field::content_type].starts_with("application/json")) {
     auto parsed = nlohmann::json::parse(body, nullptr, false);
     if (!parsed.is_object()) return out;
-    for (auto it = parsed.begin(); it != parsed.end(); ++it) out[it.key()] = fake_text::str(parsed, it.key().c_str());
+    for (auto it = parsed.begin(); it != parsed.end(); ++it) out[it.key()] = test::fake_text::str(parsed, it.key().c_str());
     return out;
   }
-  return fake_text::form_params(body);
+  return test::fake_text::form_params(body);
 }
 
 struct socket_conn {
