@@ -1,6 +1,7 @@
 #include "follow_up.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 
 #include "core/postmortem.hpp"
@@ -257,7 +258,8 @@ struct firing {
       // Owners with overdue items first; in each owner's list, overdue first, then by due date.
       std::map<std::string, std::vector<action_item>> by_owner;
       for (auto& a : items) by_owner[a.owner].push_back(std::move(a));
-      std::vector<std::pair<std::string, std::vector<action_item>>> owners(by_owner.begin(), by_owner.end());
+      std::vector<std::pair<std::string, std::vector<action_item>>> owners(std::make_move_iterator(by_owner.begin()),
+                                                                         std::make_move_iterator(by_owner.end()));
       for (auto& [owner, list] : owners)
         std::stable_sort(list.begin(), list.end(), [&](const action_item& x, const action_item& y) {
           if (overdue(x) != overdue(y)) return overdue(x);
