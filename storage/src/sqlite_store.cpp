@@ -512,7 +512,11 @@ struct statements {
                             "ORDER BY id DESC LIMIT 1"),
         set_reminder(db, "INSERT INTO reminders (kind, subject, detail, due, since, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                          "ON CONFLICT (kind, subject, detail) DO UPDATE SET due = excluded.due, since = excluded.since, "
-                         "count = excluded.count RETURNING id"),
+                         "count = excluded.count"),
+        // No RETURNING on the upsert above: SQLite runs a RETURNING statement as a multi-row write with a statement
+        // journal, and inside the dispatcher's per-event savepoint that journal is a temporary file: a tick firing
+        // thousands of reminders copied ~6 pages there per reminder. The id is read back by the unique key instead.
+        reminder_id(db, "SELECT id FROM reminders WHERE kind = ?1 AND subject = ?2 AND detail = ?3"),
         cancel_reminder(db, "DELETE FROM reminders WHERE kind = ?1 AND subject = ?2 AND detail = ?3"),
         find_reminder(db, std::string{reminder_select} + " WHERE kind = ?1 AND subject = ?2 AND detail = ?3"),
         due_reminders(db, std::string{reminder_select} + " WHERE due <= ?1 ORDER BY due, id LIMIT ?2"),
@@ -534,7 +538,7 @@ struct statements {
   Statement upsert_user, user_by_id;
   Statement upsert_channel, channel_by_id;
   Statement insert_document, latest_document;
-  Statement set_reminder, cancel_reminder, find_reminder, due_reminders, next_reminder_due;
+  Statement set_reminder, reminder_id, cancel_reminder, find_reminder, due_reminders, next_reminder_due;
   Statement enqueue, pending, pending_on, mark_sent, mark_failed;
 };
 
@@ -982,13 +986,18 @@ void bind_reminder_key(Statement& s, core::reminder_kind kind, core::id_t subjec
 
 core::id_t sqlite_store::set_reminder(const core::reminder& r) {
   return guarded("set_reminder", [&] {
-    const use s(impl_->st->set_reminder);
+    {
+      const use s(impl_->st->set_reminder);
+      bind_reminder_key(*s, r.kind, r.subject, r.detail);
+      bind_time(*s, 4, r.due);
+      bind_time(*s, 5, r.since);
+      s->bind(6, r.count);
+      s->exec();
+    }
+    const use s(impl_->st->reminder_id);
     bind_reminder_key(*s, r.kind, r.subject, r.detail);
-    bind_time(*s, 4, r.due);
-    bind_time(*s, 5, r.since);
-    s->bind(6, r.count);
-    if (!s->executeStep()) fail("set_reminder", "no row id returned");
-    return s->getColumn(0).getInt64();  // RETURNING: the change is complete at the first row
+    if (!s->executeStep()) fail("set_reminder", "the row is not there after the upsert");
+    return s->getColumn(0).getInt64();
   });
 }
 

@@ -1,6 +1,7 @@
 #include "follow_up.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 
 #include "core/postmortem.hpp"
@@ -115,6 +116,22 @@ struct firing {
   const reminder_policy& p;
   timestamp now;
   actions out;
+  // Read once per pass: a tick that fires thousands of reminders (or a digest over every open item) meets the same
+  // few incidents and owners again and again, and firing changes neither an incident nor a user.
+  std::map<id_t, std::optional<incident>> incidents;
+  std::map<std::string, std::string, std::less<>> zones;
+
+  const std::optional<incident>& incident_of(id_t id) {
+    auto it = incidents.find(id);
+    if (it == incidents.end()) it = incidents.emplace(id, db.find_incident(id)).first;
+    return it->second;
+  }
+
+  const std::string& zone(const std::string& user) {
+    auto it = zones.find(user);
+    if (it == zones.end()) it = zones.emplace(user, zone_of(db, p, user)).first;
+    return it->second;
+  }
 
   // Moves the row to its next time, or deletes it when there is none. A time already passed (the clock jumped
   // over several) becomes the next minute, so one tick never repeats a reminder.
@@ -126,7 +143,7 @@ struct firing {
 
   void role_ask(reminder r) {
     auto which = parse_role(r.detail);
-    auto i = db.find_incident(r.subject);
+    const auto& i = incident_of(r.subject);
     if (!which || !i || !i->open() || !i->holder(*which).empty()) return reschedule(r, std::nullopt);
     r.count += 1;
     const std::string role_name = role_title(*which);
@@ -140,7 +157,7 @@ struct firing {
   }
 
   void update_nudge(reminder r) {
-    auto i = db.find_incident(r.subject);
+    const auto& i = incident_of(r.subject);
     if (!i || !i->open() || !i->nudges) return reschedule(r, std::nullopt);
     const duration every = update_interval(i->level, p);
     const std::string& commander = i->holder(role::commander);
@@ -159,11 +176,11 @@ struct firing {
   }
 
   void review_ask(reminder r) {
-    auto i = db.find_incident(r.subject);
+    const auto& i = incident_of(r.subject);
     db.cancel_reminder(r.kind, r.subject, r.detail);
     if (!i || i->open() || i->review_at) return;
     const std::string who = review_owner(*i);
-    const date deadline = local_date_of(r.due, zone_of(db, p, who));
+    const date deadline = local_date_of(r.due, zone(who));
     out.push_back(direct_message{who, "📅 The review of " + i->key() + " (" + i->title + ") isn't scheduled yet; it was "
                                       "meant to happen by " + format_date(deadline) + ". `/incident review <YYYY-MM-DD HH:MM>` in " +
                                       channel_ref(i->channel) + " sets it; even a short review helps."});
@@ -173,9 +190,9 @@ struct firing {
   void action_due(reminder r) {
     auto a = db.find_action(r.subject);
     if (!a || a->status != action_status::open || !a->due) return reschedule(r, std::nullopt);
-    auto i = db.find_incident(a->incident_id);
+    const auto& i = incident_of(a->incident_id);
     if (!i) return reschedule(r, std::nullopt);
-    const std::string tz = zone_of(db, p, a->owner);
+    const std::string& tz = zone(a->owner);
     const date today = local_date_of(now, tz);
     const auto days_left = (sys_days{*a->due} - sys_days{today}).count();
     const std::string n = std::to_string(a->id);
@@ -219,11 +236,11 @@ struct firing {
     db.cancel_reminder(r.kind, r.subject, r.detail);
     auto a = db.find_action(r.subject);
     if (!a || a->status != action_status::done || a->fix_held) return;
-    auto i = db.find_incident(a->incident_id);
+    const auto& i = incident_of(a->incident_id);
     if (!i) return;
     const std::string n = std::to_string(a->id);
     out.push_back(direct_message{
-        a->owner, "🔍 On " + format_date(local_date_of(a->closed_at.value_or(now), zone_of(db, p, a->owner))) +
+        a->owner, "🔍 On " + format_date(local_date_of(a->closed_at.value_or(now), zone(a->owner))) +
                       " you closed action #" + n + " from " + i->key() + " (" + i->title + "): " + a->text +
                       ". Did the fix hold? `/incident action held " + n + " yes`, `… " + n +
                       " no` (it regressed; the item reopens) or `… " + n + " not-sure`.",
@@ -241,7 +258,8 @@ struct firing {
       // Owners with overdue items first; in each owner's list, overdue first, then by due date.
       std::map<std::string, std::vector<action_item>> by_owner;
       for (auto& a : items) by_owner[a.owner].push_back(std::move(a));
-      std::vector<std::pair<std::string, std::vector<action_item>>> owners(by_owner.begin(), by_owner.end());
+      std::vector<std::pair<std::string, std::vector<action_item>>> owners(std::make_move_iterator(by_owner.begin()),
+                                                                         std::make_move_iterator(by_owner.end()));
       for (auto& [owner, list] : owners)
         std::stable_sort(list.begin(), list.end(), [&](const action_item& x, const action_item& y) {
           if (overdue(x) != overdue(y)) return overdue(x);
@@ -255,7 +273,7 @@ struct firing {
       for (const auto& [owner, list] : owners) {
         body += "\n*" + mention(owner) + "*";
         for (const auto& a : list) {
-          auto i = db.find_incident(a.incident_id);
+          const auto& i = incident_of(a.incident_id);
           body += "\n• #" + std::to_string(a.id) + " " + a.text + " — " + (i ? i->key() : std::string{"?"});
           if (a.due) body += ", due " + format_date(*a.due);
           if (overdue(a)) {
@@ -357,7 +375,7 @@ void action_changed(store& db, const engine_options& o, const action_item* befor
 }
 
 actions fire_due(store& db, const engine_options& o, timestamp now) {
-  firing f{db, o, o.reminders, now, {}};
+  firing f{db, o, o.reminders, now, {}, {}, {}};
   for (;;) {
     auto rows = db.due_reminders(now, batch);
     for (auto& r : rows) {

@@ -44,21 +44,23 @@ std::string render_mentions(std::string_view text, const std::function<std::stri
   if (text.find('<') == std::string_view::npos) return std::string{text};
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  // The text between mentions is copied a run at a time (documents render every timeline entry through here).
+  std::size_t from = 0;
+  for (auto i = text.find('<'); i != std::string_view::npos; i = text.find('<', i + 1)) {
     found_mention m;
-    if (text[i] == '<' && mention_at(text, i, m)) {
-      out += m.kind;
-      if (m.kind == '@') {
-        out += user_name(m.id);
-      } else {
-        std::string name = m.label.empty() && channel_name ? channel_name(m.id) : std::string{m.label};
-        out += name.empty() ? std::string{m.id} : name;
-      }
-      i = m.end;
-      continue;
+    if (!mention_at(text, i, m)) continue;
+    out.append(text.substr(from, i - from));
+    out += m.kind;
+    if (m.kind == '@') {
+      out += user_name(m.id);
+    } else {
+      std::string name = m.label.empty() && channel_name ? channel_name(m.id) : std::string{m.label};
+      out += name.empty() ? std::string{m.id} : name;
     }
-    out += text[i];
+    i = m.end;
+    from = m.end + 1;
   }
+  out.append(text.substr(from));
   return out;
 }
 

@@ -76,9 +76,9 @@ std::optional<incident_record> load_record(store& s, id_t id) {
     if (!user_id.empty() && user_id != bot_author) people.insert(user_id);
   };
   // People mentioned in the texts too, so mentions read as names.
-  auto mentioned = [&add](const std::string& text) {
-    for_each_mention(text, [&add](char kind, std::string_view who) {
-      if (kind == '@') add(std::string{who});
+  auto mentioned = [&add, &people](const std::string& text) {
+    for_each_mention(text, [&add, &people](char kind, std::string_view who) {
+      if (kind == '@' && people.find(who) == people.end()) add(std::string{who});  // a copy only when new
     });
   };
   for (const auto& e : r.entries) mentioned(e.text);
