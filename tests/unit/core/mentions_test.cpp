@@ -14,6 +14,8 @@ TEST_CASE("mentions render with the names a reader knows") {
   CHECK(render_mentions("a < b and <@ x> and <@> and <#", name) == "a < b and <@ x> and <@> and <#");
   CHECK(render_mentions("no mentions at all", name) == "no mentions at all");
   CHECK(render_mentions("", name).empty());
+  // Text right before, between and after mentions, and a '<' that opens none next to one that does.
+  CHECK(render_mentions("<<@U1>>x<@U1><@bob> <@U1 y", name) == "<@Alice>x@Alice@bob <@U1 y");
 }
 
 TEST_CASE("for_each_mention finds people and channels") {
