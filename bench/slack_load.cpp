@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include "fake_text.hpp"
@@ -138,6 +139,7 @@ struct slack_load::impl : std::enable_shared_from_this<impl> {
   std::map<std::string, std::size_t> call_count;
   std::map<std::string, bench_clock::time_point> call_last;
   std::vector<std::vector<said>> history;  // per channel, oldest first
+  FILE* trace = std::getenv("KINTSUGI_BENCH_TRACE") ? std::fopen(std::getenv("KINTSUGI_BENCH_TRACE"), "w") : nullptr;
 
   void notify() { wake.cancel(); }
 
@@ -393,6 +395,7 @@ struct slack_load::impl : std::enable_shared_from_this<impl> {
     last_ack = at;
     if (seq >= measure_from)
       latency_ms.push_back(std::chrono::duration<double, std::milli>(at - sent_at[seq]).count());
+    if (trace) std::fprintf(trace, "%zu %.3f %.3f\n", seq, std::chrono::duration<double, std::milli>(sent_at[seq].time_since_epoch()).count(), std::chrono::duration<double, std::milli>(at.time_since_epoch()).count());
     notify();
   }
 

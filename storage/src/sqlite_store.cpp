@@ -4,11 +4,15 @@
 #include <array>
 #include <charconv>
 #include <climits>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <initializer_list>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -544,6 +548,74 @@ struct statements {
 
 }  // namespace
 
+// Copies the WAL back into the database file on a thread and a connection of its own, so that no commit waits
+// for it. SQLite's automatic checkpoint runs inside the COMMIT that crosses its threshold: that commit (and every
+// event waiting for it) then waits for ~4 MB to be written to the database file and synced, which under load
+// showed as ack stalls of a second or more. Here the writer's commit only appends to the WAL and syncs it; the
+// checkpoint is PASSIVE (it never blocks the writer) and runs when the WAL has grown past `wal_pages`. Should it
+// fall far behind (a reader holding the WAL, say), the writer checkpoints itself as SQLite would.
+class checkpointer {
+ public:
+  static constexpr int wal_pages = 1000;        // SQLite's default auto-checkpoint threshold
+  static constexpr int writer_fallback = 16000;  // ~64 MB of WAL: checkpoint on the commit path after all
+
+  checkpointer(const std::string& path, sqlite3* writer) : path_(path) {
+    sqlite3_wal_hook(writer, &checkpointer::on_commit, this);  // replaces SQLite's own auto-checkpoint
+    thread_ = std::thread([this] { run(); });
+  }
+  ~checkpointer() {
+    {
+      std::lock_guard lock{mutex_};
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  checkpointer(const checkpointer&) = delete;
+  checkpointer& operator=(const checkpointer&) = delete;
+
+ private:
+  // After each commit, on the writer's thread, with the WAL's size in pages.
+  static int on_commit(void* self, sqlite3* db, const char* schema, int pages) {
+    auto* c = static_cast<checkpointer*>(self);
+    if (pages >= writer_fallback) {
+      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= wal_pages) {
+      {
+        std::lock_guard lock{c->mutex_};
+        c->due_ = true;
+      }
+      c->wake_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void run() {
+    std::optional<SQLite::Database> db;
+    for (;;) {
+      {
+        std::unique_lock lock{mutex_};
+        wake_.wait(lock, [this] { return due_ || stop_; });
+        if (stop_) return;
+        due_ = false;
+      }
+      try {
+        if (!db) db.emplace(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
+        sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      } catch (const std::exception&) {
+        db.reset();  // the writer's fallback keeps the WAL bounded; try again on the next signal
+      }
+    }
+  }
+
+  std::string path_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool due_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 struct sqlite_store::impl {
   impl(const std::string& path, const sqlite_options& options) : db(open_database(path, options)) {
     const int version = check_identity(db, path);
@@ -559,6 +631,7 @@ struct sqlite_store::impl {
       db.exec("PRAGMA foreign_keys = ON");
       st = std::make_unique<statements>(db);
     });
+    if (is_file(path)) wal = std::make_unique<checkpointer>(path, db.getHandle());
     // The partial indexes and two queries spell these names as literals.
     if (core::name(core::incident_status::resolved) != "resolved" || core::name(core::action_status::open) != "open") {
       fail("open", "status names differ from the schema's literals");
@@ -571,8 +644,9 @@ struct sqlite_store::impl {
     return buffer;
   }
 
-  // Declared first: destroyed last, after every statement is finalized.
+  // Declared first: destroyed last, after every statement is finalized and the checkpointer stopped.
   SQLite::Database db;
+  std::unique_ptr<checkpointer> wal;
   std::unique_ptr<statements> st;
   std::string key_buffer;
   std::string channel_buffer;

@@ -78,7 +78,11 @@ class ws_connection : public std::enable_shared_from_this<ws_connection> {
     outgoing item;
     item.text = std::move(text);
     if (front) {
-      queue_.push_front(std::move(item));
+      // Ahead of every ordinary message, behind the urgent ones queued before it: acks go out in the order they
+      // were made. (Pushed to the very front, a steady stream of acks kept the oldest ones waiting for a lull:
+      // ack latencies of a second under load.)
+      queue_.insert(queue_.begin() + static_cast<std::ptrdiff_t>(urgent_), std::move(item));
+      ++urgent_;
     } else {
       queue_.push_back(std::move(item));
     }
@@ -111,6 +115,7 @@ class ws_connection : public std::enable_shared_from_this<ws_connection> {
   bool closing_ = false;
   bool writer_finished_ = false;
   std::deque<outgoing> queue_;
+  std::size_t urgent_ = 0;  // the first urgent_ messages of queue_ came from write_front()
   beast::flat_buffer read_buffer_;
 
  protected:
@@ -131,6 +136,7 @@ asio::awaitable<void> run_writer(std::shared_ptr<ws_connection> self) {
     }
     outgoing next = std::move(self->queue_.front());
     self->queue_.pop_front();
+    if (self->urgent_ > 0) --self->urgent_;
     if (next.close) {
       const auto ec = co_await self->close_handshake(std::move(next.reason));
       if (ec) self->log_->debug("ws close handshake error={}", ec.message());

@@ -115,6 +115,7 @@ asio::awaitable<conversation> hello_and_acks(net::ws_client* client, std::string
       (void)client->write("one");
       (void)client->write("two");
       (void)client->write_front(R"({"envelope_id":"e1"})");
+      (void)client->write_front(R"({"envelope_id":"e2"})");  // behind e1: acks keep their order
     }
   }
   out.close_code = client->close_code();
@@ -245,13 +246,13 @@ TEST_CASE("ws_client: wss with an Authorization header, frames both ways, write_
   fake_tls_server server(f.io, f.ca.server_context());
   auto seen = std::make_shared<server_log>();
   server.on_websocket(
-      "/link/", [seen](session_ptr s) { return hello_collect_bye(std::move(s), seen, 3); }, require_app_token);
+      "/link/", [seen](session_ptr s) { return hello_collect_bye(std::move(s), seen, 4); }, require_app_token);
   net::ws_client client(f.io.get_executor(), f.client_tls, {}, f.log);
 
   const auto out = run_coro_test(f.io, hello_and_acks(&client, server.url("wss", "/link/?ticket=secret-ticket")));
   REQUIRE(out.connected);
   CHECK(out.read == std::vector<std::string>{R"({"type":"hello"})", "bye"});
-  CHECK(seen->received == std::vector<std::string>{R"({"envelope_id":"e1"})", "one", "two"});
+  CHECK(seen->received == std::vector<std::string>{R"({"envelope_id":"e1"})", R"({"envelope_id":"e2"})", "one", "two"});
   CHECK(out.last_error.value() == static_cast<int>(net::errc::connection_closed));
   CHECK(out.close_code == 1001);
   CHECK_FALSE(client.is_open());

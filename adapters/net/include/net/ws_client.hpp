@@ -7,7 +7,7 @@
 //   server's pings are handled while reading (Beast answers pings itself).
 // - write() / write_front(): queue a text message and return at once. One writer coroutine per
 //   connection drains the queue, so any number of coroutines may write. write_front() jumps ahead of
-//   every message not yet started (acks, pongs).
+//   every ordinary message not yet started (acks, pongs); urgent messages keep their order among themselves.
 // - Liveness: Beast's timeout::suggested(client) with our idle timeout: after idle_timeout / 2 without
 //   any byte from the server a ping is sent, and if nothing (frame or pong) arrives by idle_timeout,
 //   read() fails with errc::idle_timeout.
