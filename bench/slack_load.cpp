@@ -114,7 +114,7 @@ struct said {
 struct slack_load::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& ctx, asio::ssl::context t, std::size_t ch, std::size_t us)
       : io(ctx), tls(std::move(t)), acceptor(ctx, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        channels(ch), users(us), wake(ctx), history(ch) {}
+        channels(ch), users(us), wake(ctx, bench_clock::time_point::max()), watchdog(ctx), history(ch) {}
 
   asio::io_context& io;
   asio::ssl::context tls;
@@ -122,6 +122,8 @@ struct slack_load::impl : std::enable_shared_from_this<impl> {
   std::size_t channels;
   std::size_t users;
   asio::steady_timer wake;  // the scenario coroutine waits on it; cancelled on every ack and connection change
+  asio::steady_timer watchdog;  // notifies when the deadline of the current wait passes
+  bench_clock::time_point watchdog_at{};
   bool stopping = false;
   std::shared_ptr<socket_conn> live;
   std::size_t sockets = 0;
@@ -143,9 +145,17 @@ struct slack_load::impl : std::enable_shared_from_this<impl> {
 
   void notify() { wake.cancel(); }
 
-  // Waits for notify() or the deadline; false once the deadline passed.
+  // Waits for notify() or the deadline; false once the deadline passed. `wake` never expires (re-arming a timer
+  // for every ack would cost a timerfd update each); a watchdog set once per deadline notifies when it passes.
   asio::awaitable<bool> wait(bench_clock::time_point deadline) {
-    wake.expires_at(deadline);
+    if (bench_clock::now() >= deadline) co_return false;
+    if (watchdog_at != deadline) {
+      watchdog_at = deadline;
+      watchdog.expires_at(deadline);
+      watchdog.async_wait([self = weak_from_this()](boost::system::error_code ec) {
+        if (auto s = self.lock(); s && !ec) s->notify();
+      });
+    }
     co_await wake.async_wait(use_tuple);
     co_return bench_clock::now() < deadline;
   }
