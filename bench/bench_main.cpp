@@ -419,8 +419,8 @@ std::string find_node() {
   return {};
 }
 
-int usage() {
-  std::cerr << "usage: kintsugi_bench [--quick] [--only steady,max,burst_backfill,reminders,postmortem]\n"
+int usage(std::ostream& out = std::cerr) {
+  out << "usage: kintsugi_bench [--quick] [--only steady,max,burst_backfill,reminders,postmortem]\n"
                "                      [--bots kintsugi,peer] [--out FILE] [--kintsugi PATH] [--core PATH]\n"
                "                      [--peer-dir DIR] [--node PATH]\n";
   return 2;
@@ -450,13 +450,26 @@ int main(int argc, char** argv) {
       else if (a == "--core") p.core = value();
       else if (a == "--peer-dir") p.peer_dir = value();
       else if (a == "--node") p.node = value();
-      else if (a == "--help" || a == "-h") return usage(), 0;
-      else return usage();
+      else if (a == "--help" || a == "-h") return usage(std::cout), 0;
+      else {
+        std::cerr << "kintsugi_bench: unknown option '" << a << "'\n";
+        return usage();
+      }
     } catch (const std::exception& e) {
       std::cerr << "kintsugi_bench: " << e.what() << "\n";
       return usage();
     }
   }
+  for (const auto& name : only)
+    if (name != "steady" && name != "max" && name != "burst_backfill" && name != "reminders" && name != "postmortem") {
+      std::cerr << "kintsugi_bench: unknown scenario '" << name << "'\n";
+      return usage();
+    }
+  for (const auto& name : bots)
+    if (name != "kintsugi" && name != "peer") {
+      std::cerr << "kintsugi_bench: unknown bot '" << name << "' (kintsugi or peer)\n";
+      return usage();
+    }
   const bool with_peer = std::find(bots.begin(), bots.end(), "peer") != bots.end();
   if (with_peer && (p.node.empty() || !fs::exists(p.peer_dir + "/node_modules/@slack/bolt"))) {
     std::cerr << "kintsugi_bench: the Bolt peer is not installed (need node and " << p.peer_dir
