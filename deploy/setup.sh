@@ -59,8 +59,24 @@ install_peer() {
   if [ ! -f bench/peer/node_modules/better-sqlite3/build/Release/better_sqlite3.node ] ||
      [ ! -d bench/peer/node_modules/@slack/bolt ]; then
     echo "setup: installing the Bolt peer's packages (better-sqlite3 is compiled: about 2 minutes)"
-    (cd bench/peer && npm_config_build_from_source=true npm_config_nodedir=/usr npm ci --no-audit --no-fund)
+    if ! (cd bench/peer && npm_config_build_from_source=true npm_config_nodedir=/usr npm ci --no-audit --no-fund); then
+      echo "setup: npm could not install the peer's packages (see its error above: network, proxy or CA)." >&2
+      echo "setup: to measure kintsugi alone, run: bench/run --bots kintsugi" >&2
+      exit 1
+    fi
   fi
+}
+
+# bench/run --bots kintsugi (the peer left out) needs neither Node.js nor npm.
+wants_peer() {
+  local previous=""
+  for arg in "$@"; do
+    if [ "$previous" = --bots ]; then
+      case ",$arg," in *,peer,*) return 0 ;; *) return 1 ;; esac
+    fi
+    previous=$arg
+  done
+  return 0
 }
 
 case "$mode" in
@@ -82,7 +98,7 @@ case "$mode" in
   bench)
     install_packages
     ensure_localhost
-    install_peer
+    if wants_peer "$@"; then install_peer; fi
     cmake --preset release >/dev/null
     cmake --build --preset release --target kintsugi_bench
     exec ./build/release/bench/kintsugi_bench --out bench/results/latest.json "$@"
