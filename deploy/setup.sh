@@ -13,6 +13,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache tzdata ca-certificates
   libboost1.81-dev libboost-url1.81-dev libssl-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev
   libspdlog-dev doctest-dev libcli11-dev libhowardhinnant-date-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
+  libsimdjson-dev
 )
 
 install_packages() {

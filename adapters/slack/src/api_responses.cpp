@@ -11,7 +11,7 @@
 
 namespace kintsugi::slack {
 
-using detail::json;
+using detail::element;
 using detail::member;
 using detail::obj;
 using detail::str;
@@ -64,22 +64,26 @@ int retry_after(std::string_view header) {
 }
 
 // The one mapping from an HTTP status and a parsed (or unparseable) body to an api_result.
-api_result map_response(std::string_view method, int status, const json& j, std::string_view retry_after_header) {
+api_result map_response(std::string_view method, int status, const detail::parsed& doc,
+                        std::string_view retry_after_header) {
   api_result r;
-  const bool object = !j.is_discarded() && j.is_object();
+  const element j = doc.root();
+  const bool object = doc.ok() && j.is_object();
+  // Slack's own error code when the body has one, else `otherwise`.
+  auto error_or = [&](std::string otherwise) { return object && !str(j, "error").empty() ? std::string(str(j, "error")) : otherwise; };
   if (status == 429) {
-    r.error = object && !str(j, "error").empty() ? str(j, "error") : "ratelimited";
+    r.error = error_or("ratelimited");
     r.retry_after_s = retry_after(retry_after_header);
   } else if (status >= 500) {
-    r.error = object && !str(j, "error").empty() ? str(j, "error") : "http_" + std::to_string(status);
+    r.error = error_or("http_" + std::to_string(status));
     r.retryable = true;
   } else if (status < 200 || status >= 300) {
-    r.error = object && !str(j, "error").empty() ? str(j, "error") : "http_" + std::to_string(status);
+    r.error = error_or("http_" + std::to_string(status));
   } else if (!object) {
     r.error = "invalid_json";
   } else {
     r.ok = detail::boolean(j, "ok");
-    if (!r.ok) r.error = str(j, "error").empty() ? std::string{"unknown_error"} : str(j, "error");
+    if (!r.ok) r.error = error_or("unknown_error");
   }
 
   if (!r.ok) {
@@ -97,18 +101,18 @@ api_result map_response(std::string_view method, int status, const json& j, std:
 
   if (object) {
     r.needed = str(j, "needed");
-    if (const json* channel = member(j, "channel"); channel != nullptr) {
-      if (channel->is_string()) r.channel_id = channel->get<std::string>();
-      r.channel_id = r.channel_id.empty() ? str(*channel, "id") : r.channel_id;
+    if (const auto channel = member(j, "channel")) {
+      r.channel_id = detail::as_str(*channel);
+      if (r.channel_id.empty()) r.channel_id = str(*channel, "id");
       r.channel_name = str(*channel, "name");
     }
     r.ts = str(j, "ts");
     if (r.ts.empty()) r.ts = str(j, "message_ts");
-    if (auto w = str(j, "warning"); !w.empty()) r.warnings.push_back(std::move(w));
+    if (auto w = str(j, "warning"); !w.empty()) r.warnings.emplace_back(w);
     for (const char* key : {"warnings", "messages"}) {
-      if (const json* list = member(obj(j, "response_metadata"), key); list != nullptr && list->is_array()) {
-        for (const auto& m : *list) {
-          if (m.is_string() && !m.get_ref<const std::string&>().empty()) r.warnings.push_back(m.get<std::string>());
+      if (const auto list = detail::arr(obj(j, "response_metadata"), key)) {
+        for (const element m : *list) {
+          if (!detail::as_str(m).empty()) r.warnings.emplace_back(detail::as_str(m));
         }
       }
     }
@@ -144,7 +148,7 @@ auto guarded(Fn fn) -> decltype(fn()) {
 api_result decode_api_response(std::string_view method, int http_status, std::string_view body,
                                std::string_view retry_after_header) {
   try {
-    return map_response(method, http_status, detail::parse(body), retry_after_header);
+    return map_response(method, http_status, detail::parsed(body), retry_after_header);
   } catch (const std::exception& e) {  // allocation failure
     api_result r;
     r.error = r.description = e.what();
@@ -154,9 +158,10 @@ api_result decode_api_response(std::string_view method, int http_status, std::st
 
 auth_info decode_auth_test(std::string_view body, int http_status) {
   return guarded([&] {
-    json j = detail::parse(body);
+    const detail::parsed doc(body);
+    const element j = doc.root();
     auth_info out;
-    out.result = map_response("auth.test", http_status, j, {});
+    out.result = map_response("auth.test", http_status, doc, {});
     if (!out.result.ok) return out;
     out.user_id = str(j, "user_id");
     out.bot_id = str(j, "bot_id");
@@ -169,9 +174,10 @@ auth_info decode_auth_test(std::string_view body, int http_status) {
 
 connection_url decode_connections_open(std::string_view body, int http_status) {
   return guarded([&] {
-    json j = detail::parse(body);
+    const detail::parsed doc(body);
+    const element j = doc.root();
     connection_url out;
-    out.result = map_response("apps.connections.open", http_status, j, {});
+    out.result = map_response("apps.connections.open", http_status, doc, {});
     if (!out.result.ok) return out;
     out.url = str(j, "url");
     if (out.url.empty()) {
@@ -186,9 +192,10 @@ connection_url decode_connections_open(std::string_view body, int http_status) {
 
 user_info decode_users_info(std::string_view body, int http_status) {
   return guarded([&] {
-    json j = detail::parse(body);
+    const detail::parsed doc(body);
+    const element j = doc.root();
     user_info out;
-    out.result = map_response("users.info", http_status, j, {});
+    out.result = map_response("users.info", http_status, doc, {});
     if (out.result.ok) out.who = detail::decode_user(obj(j, "user"));
     return out;
   });
@@ -196,12 +203,13 @@ user_info decode_users_info(std::string_view body, int http_status) {
 
 channel_lookup decode_conversations_info(std::string_view body, int http_status) {
   return guarded([&] {
-    json j = detail::parse(body);
+    const detail::parsed doc(body);
+    const element j = doc.root();
     channel_lookup out;
-    out.result = map_response("conversations.info", http_status, j, {});
+    out.result = map_response("conversations.info", http_status, doc, {});
     if (!out.result.ok) return out;
-    const json& c = obj(j, "channel");
-    core::channel_info info{str(c, "id"), str(c, "name")};
+    const element c = obj(j, "channel");
+    core::channel_info info{std::string(str(c, "id")), std::string(str(c, "name"))};
     if (!info.id.empty() && !info.name.empty()) out.channel = std::move(info);
     return out;
   });
@@ -213,30 +221,32 @@ namespace {
 history_page decode_messages(std::string_view method, std::string_view body, std::string_view channel,
                              const context& ctx, int http_status, bool replies) {
   return guarded([&] {
-    json j = detail::parse(body);
+    const detail::parsed doc(body);
+    const element j = doc.root();
     history_page out;
-    out.result = map_response(method, http_status, j, {});
+    out.result = map_response(method, http_status, doc, {});
     if (!out.result.ok) return out;
     out.has_more = detail::boolean(j, "has_more");
     out.next_cursor = str(obj(j, "response_metadata"), "next_cursor");
-    const json* messages = member(j, "messages");
-    if (messages == nullptr || !messages->is_array()) return out;
+    const auto messages = detail::arr(j, "messages");
+    if (!messages) return out;
 
     struct entry {
       core::timestamp at;
       std::vector<core::event> events;
     };
     std::vector<entry> entries;
-    for (const auto& m : *messages) {
-      const std::string ts = str(m, "ts");
-      const std::string thread_ts = str(m, "thread_ts");
+    for (const element m : *messages) {
+      const std::string_view ts = str(m, "ts");
+      const std::string_view thread_ts = str(m, "thread_ts");
       const bool parent = thread_ts.empty() || thread_ts == ts;
       if (replies && parent) continue;
       if (!replies && parent) {
         const auto count = detail::integer(m, "reply_count");
         if (count > 0 && parse_ts(ts)) {
           out.threads.push_back(
-              thread_ref{ts, static_cast<int>(std::min<std::int64_t>(count, 1'000'000)), str(m, "latest_reply")});
+              thread_ref{std::string(ts), static_cast<int>(std::min<std::int64_t>(count, 1'000'000)),
+                         std::string(str(m, "latest_reply"))});
         }
       }
       auto posted = detail::decode_message(m, channel, ctx);

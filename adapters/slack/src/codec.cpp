@@ -3,15 +3,16 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <exception>
 #include <string>
-#include <type_traits>
 
 #include "codec_detail.hpp"
 
 namespace kintsugi::slack {
 
-using detail::json;
+using detail::as_str;
+using detail::element;
 using detail::member;
 using detail::obj;
 using detail::str;
@@ -56,7 +57,7 @@ envelope_type envelope_type_of(std::string_view s) {
   return envelope_type::other;
 }
 
-int small_int(const json& j, std::string_view key) {
+int small_int(element j, std::string_view key) {
   auto v = detail::integer(j, key);
   return v < 0 || v > 1'000'000 ? 0 : static_cast<int>(v);
 }
@@ -66,9 +67,15 @@ int small_int(const json& j, std::string_view key) {
 std::size_t value_end(std::string_view text, std::size_t i) {
   if (i >= text.size()) return std::string_view::npos;
   if (text[i] == '"') {
-    for (++i; i < text.size(); ++i) {
-      if (text[i] == '\\') ++i;
-      else if (text[i] == '"') return i + 1;
+    // The next quote that no backslash escapes (memchr scans many bytes at a time).
+    for (std::size_t from = i + 1; from < text.size();) {
+      const void* q = std::memchr(text.data() + from, '"', text.size() - from);
+      if (q == nullptr) return std::string_view::npos;
+      const auto at = static_cast<std::size_t>(static_cast<const char*>(q) - text.data());
+      std::size_t slashes = 0;
+      while (at - slashes > i + 1 && text[at - slashes - 1] == '\\') ++slashes;
+      if (slashes % 2 == 0) return at + 1;
+      from = at + 1;
     }
     return std::string_view::npos;
   }
@@ -121,51 +128,41 @@ std::string_view raw_member(std::string_view text, std::string_view key) {
   return found;
 }
 
-// Keeps out of the frame's tree what no decoder reads: rich-text "blocks" (a second, structured copy of a
-// message's text, the biggest part of a message event) and "authorizations". Fewer nodes to allocate: about 15%
-// less parsing time for a message envelope. The payload's text (envelope::payload) keeps everything.
-bool keep_member(int /*depth*/, json::parse_event_t event, json& parsed) {
-  if (event != json::parse_event_t::key || !parsed.is_string()) return true;
-  const auto& key = parsed.get_ref<const std::string&>();
-  return key != "blocks" && key != "authorizations";
-}
-
 frame decode_frame_unchecked(std::string_view text) {
   if (text.empty()) return malformed{"empty frame"};
-  json j = json::parse(text.begin(), text.end(), keep_member, false);
-  if (j.is_discarded()) return malformed{"not JSON"};
+  const detail::parsed doc(text);
+  if (!doc.ok()) return malformed{"not JSON"};
+  const element j = doc.root();
   if (!j.is_object()) return malformed{"not a JSON object"};
 
   // Envelopes carry an envelope_id; hello and disconnect do not.
-  if (const json* id = member(j, "envelope_id"); id != nullptr) {
-    if (!id->is_string() || id->get_ref<const std::string&>().empty()) return malformed{"envelope_id is not a string"};
+  if (const auto id = member(j, "envelope_id")) {
+    if (as_str(*id).empty()) return malformed{"envelope_id is not a string"};
     envelope e;
-    e.envelope_id = id->get<std::string>();
-    e.type_text = str(j, "type");
+    e.envelope_id = std::string(as_str(*id));
+    e.type_text = std::string(str(j, "type"));
     e.type = envelope_type_of(e.type_text);
     e.accepts_response_payload = detail::boolean(j, "accepts_response_payload");
     e.retry_attempt = small_int(j, "retry_attempt");
-    e.retry_reason = str(j, "retry_reason");
-    json* payload = nullptr;
-    if (auto it = j.find("payload"); it != j.end() && it->is_object()) payload = &*it;
-    if (payload == nullptr) {
+    e.retry_reason = std::string(str(j, "retry_reason"));
+    const auto payload = member(j, "payload");
+    if (!payload || !payload->is_object()) {
       e.payload = "{}";
       return e;
     }
-    // The payload's own text, as sent (the frame is valid JSON by now), and its tree, moved out of the frame's.
+    // The payload's own text, as sent (the frame is valid JSON by now).
     const auto raw = raw_member(text, "payload");
-    e.payload = raw.empty() ? detail::dump(*payload) : std::string(raw);
-    e.tree = std::make_shared<const payload_tree>(payload_tree{std::move(*payload)});
+    e.payload = raw.empty() ? json_read::to_text(*payload) : std::string(raw);
     return e;
   }
 
-  const json* type = member(j, "type");
-  if (type == nullptr) return malformed{"no type"};
+  const auto type = member(j, "type");
+  if (!type) return malformed{"no type"};
   if (!type->is_string()) return malformed{"type is not a string"};
-  const auto& t = type->get_ref<const std::string&>();
+  const std::string_view t = as_str(*type);
   if (t == "hello") {
     hello h;
-    h.app_id = str(obj(j, "connection_info"), "app_id");
+    h.app_id = std::string(str(obj(j, "connection_info"), "app_id"));
     h.num_connections = small_int(j, "num_connections");
     h.approximate_connection_time = detail::integer(obj(j, "debug_info"), "approximate_connection_time");
     if (h.approximate_connection_time < 0) h.approximate_connection_time = 0;
@@ -173,11 +170,11 @@ frame decode_frame_unchecked(std::string_view text) {
   }
   if (t == "disconnect") {
     disconnect d;
-    d.reason_text = str(j, "reason");
+    d.reason_text = std::string(str(j, "reason"));
     d.reason = reason_of(d.reason_text);
     return d;
   }
-  return malformed{"unknown frame type '" + t.substr(0, 64) + "'"};
+  return malformed{"unknown frame type '" + std::string(t.substr(0, 64)) + "'"};
 }
 
 }  // namespace
@@ -191,11 +188,12 @@ frame decode_frame(std::string_view text) {
 }
 
 std::string encode_ack(std::string_view envelope_id, std::string_view payload_json) {
+  using detail::json;
   if (payload_json.empty()) return R"({"envelope_id":)" + detail::dump(json(std::string(envelope_id))) + "}";  // most acks
   json ack = json::object();
   ack["envelope_id"] = std::string(envelope_id);
   if (!payload_json.empty()) {
-    json payload = detail::parse(payload_json);
+    json payload = json_access::parse(payload_json);
     if (!payload.is_discarded() && payload.is_object()) ack["payload"] = std::move(payload);
   }
   return detail::dump(ack);
@@ -276,23 +274,23 @@ std::string unescape_text(std::string_view text) {
 
 namespace detail {
 
-std::string message_text(const json& msg) {
+std::string message_text(element msg) {
   std::string text = unescape_text(str(msg, "text"));
-  if (const json* files = member(msg, "files"); files != nullptr && files->is_array()) {
-    for (const auto& f : *files) {
-      std::string file_name = str(f, "name");
+  if (const auto files = detail::arr(msg, "files")) {
+    for (const element f : *files) {
+      std::string_view file_name = str(f, "name");
       if (file_name.empty()) file_name = str(f, "title");
-      std::string link = str(f, "permalink");
+      const std::string_view link = str(f, "permalink");
       if (file_name.empty() && link.empty()) continue;
       if (!text.empty()) text += '\n';
       text += "📎 " + unescape_text(file_name);
-      if (!link.empty()) text += " <" + link + ">";
+      if (!link.empty()) text.append(" <").append(link).append(">");
     }
   }
   if (text.empty()) {
-    if (const json* atts = member(msg, "attachments"); atts != nullptr && atts->is_array()) {
-      for (const auto& a : *atts) {
-        std::string fallback = str(a, "fallback");
+    if (const auto atts = detail::arr(msg, "attachments")) {
+      for (const element a : *atts) {
+        std::string_view fallback = str(a, "fallback");
         if (fallback.empty()) fallback = str(a, "text");
         if (fallback.empty()) continue;
         if (!text.empty()) text += '\n';
@@ -303,43 +301,44 @@ std::string message_text(const json& msg) {
   return text;
 }
 
-std::optional<core::message_posted> decode_message(const json& msg, std::string_view channel, const context& ctx) {
+std::optional<core::message_posted> decode_message(element msg, std::string_view channel, const context& ctx) {
   static constexpr std::array<std::string_view, 5> kept = {"", "thread_broadcast", "file_share", "bot_message",
                                                            "me_message"};
-  const std::string subtype = str(msg, "subtype");
+  const std::string_view subtype = str(msg, "subtype");
   bool keep = false;
   for (auto k : kept) keep = keep || subtype == k;
   if (!keep) return std::nullopt;
 
-  const std::string ts = str(msg, "ts");
+  const std::string_view ts = str(msg, "ts");
   auto at = parse_ts(ts);
   if (!at || channel.empty()) return std::nullopt;
 
-  const std::string user = str(msg, "user");
-  const std::string bot = str(msg, "bot_id");
+  const std::string_view user = str(msg, "user");
+  const std::string_view bot = str(msg, "bot_id");
   core::message_posted p;
-  p.user = !user.empty() ? user : !bot.empty() ? bot : str(msg, "username");
+  p.user = std::string(!user.empty() ? user : !bot.empty() ? bot : str(msg, "username"));
   if (p.user.empty()) return std::nullopt;
   p.id = message_id(channel, ts);
   p.channel = std::string(channel);
   p.text = message_text(msg);
   p.at = *at;
   p.from_bot = (!ctx.bot_id.empty() && bot == ctx.bot_id) || (!ctx.bot_user_id.empty() && user == ctx.bot_user_id);
-  const std::string thread_ts = str(msg, "thread_ts");
+  const std::string_view thread_ts = str(msg, "thread_ts");
   if (!thread_ts.empty() && thread_ts != ts) p.thread_id = message_id(channel, thread_ts);
   return p;
 }
 
-std::optional<core::user> decode_user(const json& u) {
+std::optional<core::user> decode_user(element u) {
   core::user out;
-  out.id = str(u, "id");
+  out.id = std::string(str(u, "id"));
   if (out.id.empty()) return std::nullopt;
-  const json& profile = obj(u, "profile");
-  out.display_name = str(profile, "display_name");
-  if (out.display_name.empty()) out.display_name = str(profile, "real_name");
-  if (out.display_name.empty()) out.display_name = str(u, "real_name");
-  if (out.display_name.empty()) out.display_name = str(u, "name");
-  out.tz = str(u, "tz");
+  const element profile = obj(u, "profile");
+  std::string_view name = str(profile, "display_name");
+  if (name.empty()) name = str(profile, "real_name");
+  if (name.empty()) name = str(u, "real_name");
+  if (name.empty()) name = str(u, "name");
+  out.display_name = std::string(name);
+  out.tz = std::string(str(u, "tz"));
   return out;
 }
 
@@ -350,7 +349,7 @@ std::optional<core::user> decode_user(const json& u) {
 namespace {
 
 // The event's own time: its ts, else event_ts, else the wrapper's event_time (whole seconds).
-core::timestamp event_time(const json& ev, const json& body) {
+core::timestamp event_time(element ev, element body) {
   for (const char* key : {"ts", "event_ts"}) {
     if (auto t = parse_ts(str(ev, key))) return *t;
   }
@@ -358,34 +357,34 @@ core::timestamp event_time(const json& ev, const json& body) {
 }
 
 // member_joined_channel / member_left_channel, or a channel_join / channel_leave message: the same facts.
-void decode_membership(const json& ev, const json& body, const context& ctx, bool joined, events_api_result& out) {
-  const std::string channel = str(ev, "channel");
-  const std::string user = str(ev, "user");
+void decode_membership(element ev, element body, const context& ctx, bool joined, events_api_result& out) {
+  const std::string_view channel = str(ev, "channel");
+  const std::string_view user = str(ev, "user");
   if (channel.empty() || user.empty() || (!ctx.bot_user_id.empty() && user == ctx.bot_user_id)) return;
-  if (joined) out.events.emplace_back(core::member_joined{channel, user, event_time(ev, body)});
-  else out.events.emplace_back(core::member_left{channel, user, event_time(ev, body)});
+  if (joined) out.events.emplace_back(core::member_joined{std::string(channel), std::string(user), event_time(ev, body)});
+  else out.events.emplace_back(core::member_left{std::string(channel), std::string(user), event_time(ev, body)});
 }
 
-void decode_message_event(const json& ev, const json& body, const context& ctx, events_api_result& out) {
-  const std::string channel = str(ev, "channel");
-  const std::string subtype = str(ev, "subtype");
+void decode_message_event(element ev, element body, const context& ctx, events_api_result& out) {
+  const std::string_view channel = str(ev, "channel");
+  const std::string_view subtype = str(ev, "subtype");
   if (subtype == "message_changed") {
-    const json& now = obj(ev, "message");
-    const std::string ts = str(now, "ts");
+    const element now = obj(ev, "message");
+    const std::string_view ts = str(now, "ts");
     if (channel.empty() || !parse_ts(ts)) return;
-    const std::string id = message_id(channel, ts);
+    std::string id = message_id(channel, ts);
     if (str(now, "subtype") == "tombstone") {  // a thread parent deleted under its replies
-      out.events.emplace_back(core::message_deleted{id, event_time(ev, body)});
+      out.events.emplace_back(core::message_deleted{std::move(id), event_time(ev, body)});
       return;
     }
-    const json* before = member(ev, "previous_message");
+    const auto before = member(ev, "previous_message");
     std::string text = detail::message_text(now);
-    if (before != nullptr && before->is_object() && detail::message_text(*before) == text) return;
-    out.events.emplace_back(core::message_edited{id, std::move(text), event_time(ev, body)});
+    if (before && before->is_object() && detail::message_text(*before) == text) return;
+    out.events.emplace_back(core::message_edited{std::move(id), std::move(text), event_time(ev, body)});
     return;
   }
   if (subtype == "message_deleted") {
-    std::string ts = str(ev, "deleted_ts");
+    std::string_view ts = str(ev, "deleted_ts");
     if (ts.empty()) ts = str(obj(ev, "previous_message"), "ts");
     if (channel.empty() || !parse_ts(ts)) return;
     out.events.emplace_back(core::message_deleted{message_id(channel, ts), event_time(ev, body)});
@@ -401,27 +400,28 @@ void decode_message_event(const json& ev, const json& body, const context& ctx, 
   if (auto m = detail::decode_message(ev, channel, ctx)) out.events.emplace_back(std::move(*m));
 }
 
-void decode_event(const json& ev, const json& body, const context& ctx, events_api_result& out) {
-  const std::string type = str(ev, "type");
+void decode_event(element ev, element body, const context& ctx, events_api_result& out) {
+  const std::string_view type = str(ev, "type");
   if (type == "message" || type == "app_mention") {
     // app_mention repeats a message event: the same id, so the engine's idempotency key folds them.
     decode_message_event(ev, body, ctx, out);
   } else if (type == "reaction_added") {
-    const json& item = obj(ev, "item");
-    const std::string channel = str(item, "channel");
-    const std::string ts = str(item, "ts");
-    std::string emoji = str(ev, "reaction");
+    const element item = obj(ev, "item");
+    const std::string_view channel = str(item, "channel");
+    const std::string_view ts = str(item, "ts");
+    std::string emoji{str(ev, "reaction")};
     if (auto tone = emoji.find("::"); tone != std::string::npos) emoji.erase(tone);  // "+1::skin-tone-2"
-    const std::string user = str(ev, "user");
+    const std::string_view user = str(ev, "user");
     if (str(item, "type") != "message" || channel.empty() || !parse_ts(ts) || user.empty() || emoji.empty()) return;
-    out.events.emplace_back(core::reaction_added{message_id(channel, ts), user, std::move(emoji), event_time(ev, body)});
+    out.events.emplace_back(
+        core::reaction_added{message_id(channel, ts), std::string(user), std::move(emoji), event_time(ev, body)});
   } else if (type == "pin_added") {
-    const json& item = obj(ev, "item");
-    std::string channel = str(item, "channel");
+    const element item = obj(ev, "item");
+    std::string_view channel = str(item, "channel");
     if (channel.empty()) channel = str(ev, "channel_id");
-    const std::string ts = str(obj(item, "message"), "ts");
+    const std::string_view ts = str(obj(item, "message"), "ts");
     if (str(item, "type") != "message" || channel.empty() || !parse_ts(ts)) return;
-    out.events.emplace_back(core::message_pinned{message_id(channel, ts), str(ev, "user"), event_time(ev, body)});
+    out.events.emplace_back(core::message_pinned{message_id(channel, ts), std::string(str(ev, "user")), event_time(ev, body)});
   } else if (type == "member_joined_channel" || type == "member_left_channel") {
     decode_membership(ev, body, ctx, type == "member_joined_channel", out);
   } else if (type == "user_change" || type == "team_join") {
@@ -431,39 +431,42 @@ void decode_event(const json& ev, const json& body, const context& ctx, events_a
   }
 }
 
-events_api_result decode_events_api_body(const json& body, const context& ctx) {
+events_api_result decode_events_api_unchecked(std::string_view payload, const context& ctx) {
   events_api_result out;
-  if (body.is_discarded() || !body.is_object()) {
-    out.error = body.is_discarded() ? "not JSON" : "not a JSON object";
+  const detail::parsed doc(payload);
+  const element body = doc.root();
+  if (!doc.ok() || !body.is_object()) {
+    out.error = !doc.ok() ? "not JSON" : "not a JSON object";
     return out;
   }
-  out.type = str(body, "type");
-  out.event_id = str(body, "event_id");
+  out.type = std::string(str(body, "type"));
+  out.event_id = std::string(str(body, "event_id"));
   if (out.type == "url_verification") {
-    out.challenge = str(body, "challenge");
+    out.challenge = std::string(str(body, "challenge"));
     return out;
   }
-  const json& ev = obj(body, "event");
-  const std::string ev_type = str(ev, "type");
-  const std::string subtype = str(ev, "subtype");
-  out.event_type = subtype.empty() ? ev_type : ev_type + "/" + subtype;
+  const element ev = obj(body, "event");
+  const std::string_view ev_type = str(ev, "type");
+  const std::string_view subtype = str(ev, "subtype");
+  out.event_type = std::string(ev_type);
+  if (!subtype.empty()) out.event_type.append("/").append(subtype);
   if (!out.event_id.empty()) {
     out.dedupe_key = out.event_id;
   } else if (!ev_type.empty()) {
-    std::string channel = str(ev, "channel");
+    std::string_view channel = str(ev, "channel");
     if (channel.empty()) channel = str(obj(ev, "item"), "channel");
-    std::string user = str(ev, "user");
-    out.dedupe_key = out.event_type + ":" + channel + ":" + str(ev, "event_ts") + ":" + user;
+    out.dedupe_key = out.event_type;
+    out.dedupe_key.append(":").append(channel).append(":").append(str(ev, "event_ts")).append(":").append(str(ev, "user"));
   }
   if (out.type == "event_callback" || out.type.empty()) decode_event(ev, body, ctx, out);
   return out;
 }
 
-template <class Body>
-events_api_result decode_events_api_guarded(const Body& body, const context& ctx) {
+}  // namespace
+
+events_api_result decode_events_api(std::string_view payload, const context& ctx) {
   try {
-    if constexpr (std::is_same_v<Body, json>) return decode_events_api_body(body, ctx);
-    else return decode_events_api_body(detail::parse(body), ctx);
+    return decode_events_api_unchecked(payload, ctx);
   } catch (const std::exception& e) {  // allocation failure
     events_api_result out;
     out.error = e.what();
@@ -471,15 +474,6 @@ events_api_result decode_events_api_guarded(const Body& body, const context& ctx
   }
 }
 
-}  // namespace
-
-events_api_result decode_events_api(std::string_view payload, const context& ctx) {
-  return decode_events_api_guarded(payload, ctx);
-}
-
-events_api_result decode_events_api(const envelope& e, const context& ctx) {
-  if (e.tree) return decode_events_api_guarded(e.tree->value, ctx);
-  return decode_events_api_guarded(std::string_view{e.payload}, ctx);
-}
+events_api_result decode_events_api(const envelope& e, const context& ctx) { return decode_events_api(e.payload, ctx); }
 
 }  // namespace kintsugi::slack

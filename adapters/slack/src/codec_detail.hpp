@@ -1,7 +1,8 @@
 #pragma once
-// Internals shared by the Slack codec's source files: JSON access that never throws, and the one
+// Internals shared by the Slack codec's source files: JSON reading and writing that never throw, and the one
 // message mapping used by both the Events API and the history methods.
 #include "net/json_access.hpp"
+#include "net/json_read.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -13,54 +14,35 @@
 
 namespace kintsugi::slack {
 
-struct payload_tree {
-  json_access::json value;
-};
+namespace detail {
 
-}  // namespace kintsugi::slack
-
-namespace kintsugi::slack::detail {
-
-// parse, member, obj, str and dump: net/json_access.hpp.
+// What kintsugi writes (request bodies, acks) is built with nlohmann: net/json_access.hpp.
 using json_access::json;
-using json_access::parse;
-using json_access::member;
-using json_access::obj;
-using json_access::str;
 using json_access::dump;
 
-inline bool boolean(const json& j, std::string_view key, bool fallback = false) {
-  const json* m = member(j, key);
-  return m != nullptr && m->is_boolean() ? m->get<bool>() : fallback;
-}
-
-// An integer member (a float is truncated, out-of-range values clamp to the fallback).
-inline std::int64_t integer(const json& j, std::string_view key, std::int64_t fallback = 0) {
-  const json* m = member(j, key);
-  if (m == nullptr) return fallback;
-  if (m->is_number_integer() && !m->is_number_unsigned()) return m->get<std::int64_t>();
-  if (m->is_number_unsigned()) {
-    auto u = m->get<std::uint64_t>();
-    return u <= static_cast<std::uint64_t>(INT64_MAX) ? static_cast<std::int64_t>(u) : fallback;
-  }
-  if (m->is_number_float()) {
-    double d = m->get<double>();
-    return d > -9.0e18 && d < 9.0e18 ? static_cast<std::int64_t>(d) : fallback;
-  }
-  return fallback;
-}
-
+// What Slack sends is read with simdjson, through net/json_read.hpp: parsed, member, obj, arr, str, boolean, integer.
+// Values are views into the parsed text; decoders copy what they keep.
+using json_read::element;
+using json_read::parsed;
+using json_read::member;
+using json_read::obj;
+using json_read::arr;
+using json_read::str;
+using json_read::as_str;
+using json_read::boolean;
+using json_read::integer;
 
 // A Slack message object (an event, a history entry or a reply) posted in `channel` -> message_posted,
 // or nullopt for subtypes that are not a person's (or a bot's) words and for messages without ts/author.
-std::optional<core::message_posted> decode_message(const json& msg, std::string_view channel, const context& ctx);
+std::optional<core::message_posted> decode_message(element msg, std::string_view channel, const context& ctx);
 
 // The text kintsugi keeps for a message: unescaped, plus "📎 name <permalink>" per file, plus attachment
 // fallbacks when the text is empty (alerts posted by other bots).
-std::string message_text(const json& msg);
+std::string message_text(element msg);
 
 // A users.info / user_change user object -> core::user (display name: profile.display_name, else
 // profile.real_name, real_name, name). nullopt without an id.
-std::optional<core::user> decode_user(const json& user);
+std::optional<core::user> decode_user(element user);
 
-}  // namespace kintsugi::slack::detail
+}  // namespace detail
+}  // namespace kintsugi::slack

@@ -1,6 +1,7 @@
 // The Slack codec, inbound commands: form bodies, slash commands and interactivity (buttons, menus).
 
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "codec_detail.hpp"
@@ -8,7 +9,7 @@
 
 namespace kintsugi::slack {
 
-using detail::json;
+using detail::element;
 using detail::member;
 using detail::obj;
 using detail::str;
@@ -25,8 +26,8 @@ class field_source {
  public:
   explicit field_source(std::string_view body) {
     if (looks_like_json(body)) {
-      json_ = detail::parse(body);
-      ok_ = !json_.is_discarded() && json_.is_object();
+      json_.emplace(body);
+      ok_ = json_->ok() && json_->root().is_object();
       why_ = ok_ ? "" : "payload is not a JSON object";
     } else if (auto fields = decode_form(body)) {
       form_ = std::move(*fields);
@@ -38,7 +39,7 @@ class field_source {
   bool ok() const { return ok_; }
   const std::string& why() const { return why_; }
   std::string get(std::string_view name) const {
-    if (!json_.is_discarded() && json_.is_object()) return str(json_, name);
+    if (json_) return std::string(str(json_->root(), name));
     for (const auto& f : form_) {
       if (f.name == name) return f.value;
     }
@@ -46,7 +47,7 @@ class field_source {
   }
 
  private:
-  json json_ = json(json::value_t::discarded);
+  std::optional<detail::parsed> json_;
   std::vector<form_field> form_;
   bool ok_ = false;
   std::string why_;
@@ -117,8 +118,9 @@ interaction decode_interactive_unchecked(std::string_view payload, core::timesta
     }
     payload = text;
   }
-  json p = detail::parse(payload);
-  if (p.is_discarded() || !p.is_object()) {
+  const detail::parsed doc(payload);
+  const element p = doc.root();
+  if (!doc.ok() || !p.is_object()) {
     out.error = "payload is not a JSON object";
     return out;
   }
@@ -131,9 +133,9 @@ interaction decode_interactive_unchecked(std::string_view payload, core::timesta
   out.trigger_id = str(p, "trigger_id");
   out.message_ts = str(obj(p, "container"), "message_ts");
 
-  const json* actions = member(p, "actions");
-  if (actions == nullptr || !actions->is_array() || actions->empty()) return out;
-  const json& a = actions->front();
+  const auto actions = detail::arr(p, "actions");
+  if (!actions || actions->begin() == actions->end()) return out;
+  const element a = *actions->begin();
   out.action_id = str(a, "action_id");
   out.value = str(a, "value");
   if (out.value.empty()) out.value = str(obj(a, "selected_option"), "value");
@@ -142,7 +144,7 @@ interaction decode_interactive_unchecked(std::string_view payload, core::timesta
   auto command_text = command_for_action(out.action_id, out.value);
   if (!command_text) return out;
   core::command_invoked c;
-  const std::string action_ts = str(a, "action_ts");
+  const std::string action_ts{str(a, "action_ts")};
   c.id = !out.trigger_id.empty() ? out.trigger_id : out.channel + ":" + out.user + ":" + action_ts;
   c.channel = out.channel;
   c.user = out.user;

@@ -156,7 +156,7 @@ std::vector<api_call> follow_up_calls(const api_call& done, const api_result& re
   std::vector<api_call> calls;
   if (!result.ok || result.channel_id.empty()) return calls;
   for (const auto& body : done.then_post) {
-    json j = detail::parse(body);
+    json j = json_access::parse(body);
     if (!j.is_object()) continue;  // only ever what to_calls() wrote
     calls.push_back(post_call(result.channel_id, std::move(j)));
   }

@@ -4,7 +4,6 @@
 // Every function takes any input without throwing: what it cannot read comes back as an error value.
 #include <cstdint>
 #include <optional>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -33,8 +32,6 @@ struct disconnect {
 
 enum class envelope_type { events_api, slash_commands, interactive, other };
 
-struct payload_tree;  // a payload parsed once by decode_frame (codec_detail.hpp)
-
 struct envelope {
   std::string envelope_id;
   envelope_type type = envelope_type::other;
@@ -43,8 +40,6 @@ struct envelope {
   int retry_attempt = 0;
   std::string retry_reason;
   std::string payload;  // the payload object as JSON text, as sent ("{}" when absent)
-  // The same payload, already parsed: decode_events_api(envelope) reads it instead of parsing the text again.
-  std::shared_ptr<const payload_tree> tree;
 };
 
 struct malformed {
@@ -121,7 +116,7 @@ struct events_api_result {
 //   pin_added of a message -> message_pinned{"<item.channel>:<item.message.ts>", user}
 //   user_change, team_join -> user_updated
 events_api_result decode_events_api(std::string_view payload, const context& ctx);
-// The same for an events_api envelope from decode_frame, without parsing its payload a second time.
+// The same for an events_api envelope from decode_frame (its payload).
 events_api_result decode_events_api(const envelope& e, const context& ctx);
 
 // ---- Slash commands (PROTOCOLS.md §4) ----
