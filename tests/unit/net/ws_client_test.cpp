@@ -185,6 +185,35 @@ asio::awaitable<void> connect_and_read(net::ws_client* client, std::string url, 
   out->push_back(read ? "text:" + *read : "error:" + read.error().message());
 }
 
+// Sends hello, reads `count` messages and pings the client every 500 of them (the client's pongs are written while
+// its writer is busy with a burst: any pong written beside a gathered write would garble the stream), then says bye
+// and closes.
+asio::awaitable<void> hello_collect_pinging(session_ptr session, server_log_ptr log, int count, int* pings) {
+  co_await session->send(R"({"type":"hello"})");
+  for (int i = 0; i < count; ++i) {
+    auto message = co_await session->read();
+    if (!message) co_return;
+    log->received.push_back(*message);
+    if (i % 500 == 0 && co_await session->ping()) ++*pings;
+  }
+  co_await session->send("bye");
+  co_await session->close(websocket::close_code::going_away);
+}
+
+// Connects, reads hello, then queues every one of `burst` at once; reads until the server closes.
+asio::awaitable<void> hello_then_burst(net::ws_client* client, std::string url, std::vector<std::string> burst) {
+  if (!co_await client->connect(url, app_token())) co_return;
+  for (;;) {
+    auto message = co_await client->read();
+    if (!message) break;
+    if (*message != R"({"type":"hello"})") continue;
+    for (std::size_t i = 0; i < burst.size(); ++i) {
+      if (i % 3 == 0) (void)client->write_front(burst[i]);
+      else (void)client->write(burst[i]);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("ws_client: abort ends a pending read or connect at once and leaves the io_context with no work") {
@@ -361,4 +390,33 @@ TEST_CASE("ws_client: close sends what is queued, then the close frame") {
   CHECK(out == std::vector<std::string>{"closed", "not open", "not connected", "not connected"});
   CHECK(seen->received == std::vector<std::string>{"first", "second"});
   CHECK(seen->saw_close);
+}
+
+TEST_CASE("ws_client: a burst of queued messages goes out whole and in order, pongs in between") {
+  net_fixture f;
+  fake_tls_server server(f.io, f.ca.server_context());
+  auto seen = std::make_shared<server_log>();
+  // Acks and messages, some bigger than one gathered write (64 KiB) and one TLS record (16 KiB).
+  std::vector<std::string> burst;
+  for (int i = 0; i < 3000; ++i) {
+    std::string m = R"({"envelope_id":"e)" + std::to_string(i) + R"("})";
+    if (i % 700 == 0) m += std::string(100 * 1024, static_cast<char>('a' + i % 26));
+    burst.push_back(std::move(m));
+  }
+  // write_front() messages go ahead of the ordinary ones queued before them, keeping their own order.
+  std::vector<std::string> expected;
+  for (std::size_t i = 0; i < burst.size(); i += 3) expected.push_back(burst[i]);
+  for (std::size_t i = 0; i < burst.size(); ++i) {
+    if (i % 3 != 0) expected.push_back(burst[i]);
+  }
+  int pings = 0;
+  const int count = static_cast<int>(burst.size());
+  server.on_websocket(
+      "/link/", [seen, count, &pings](session_ptr s) { return hello_collect_pinging(std::move(s), seen, count, &pings); },
+      require_app_token);
+  net::ws_client client(f.io.get_executor(), f.client_tls, {}, f.log);
+  run_coro_test(f.io, hello_then_burst(&client, server.url("wss", "/link/"), burst));
+  REQUIRE(seen->received.size() == expected.size());
+  CHECK(seen->received == expected);
+  CHECK(pings == 6);
 }
