@@ -2,19 +2,17 @@
 // A stream layer under Beast's websocket that can gather several writes into one. Beast writes every websocket
 // message with its own write on the next layer: over TLS that is one record and one sendmsg per message, which made
 // writing Slack's acks a third of the io thread's work under load. While gathering, writes are copied into a buffer
-// and complete at once; flush() then sends them all with one write.
+// and complete at once; the write made after send_with_next() sends everything gathered and itself in one go.
 //
-// Beast never runs two writes of its own at a time, and the connection's writer only gathers between Beast's
-// writes, so the one rule to keep is: while a flush is sending, whatever Beast writes meanwhile (a pong, a close)
-// is gathered too and sent by the same flush, never written beside it.
+// The real I/O thus always happens inside one of Beast's own write operations, which Beast never runs two of at a
+// time and which its teardown waits for: a pong, a ping or a close that Beast writes while messages are being
+// gathered is gathered too, in order, and nothing ever writes to the next layer beside it.
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
@@ -38,27 +36,15 @@ class gather_stream {
   Next& next_layer() noexcept { return next_; }
   const Next& next_layer() const noexcept { return next_; }
 
-  // From now until flush(), writes are gathered.
-  void gather() {
-    if (mode_ == mode::direct) mode_ = mode::gathering;
-  }
-  bool gathering() const { return mode_ != mode::direct; }
-  std::size_t gathered() const { return pending_.size(); }
-
-  // Sends what was gathered (and whatever is gathered while it sends), then writes go straight through again.
-  boost::asio::awaitable<boost::system::error_code> flush() {
-    mode_ = mode::flushing;
-    boost::system::error_code ec;
-    while (!pending_.empty() && !ec) {
-      sending_.swap(pending_);
-      auto [error, n] = co_await boost::asio::async_write(next_, boost::asio::buffer(sending_),
-                                                          boost::asio::as_tuple(boost::asio::use_awaitable));
-      ec = error;
-      sending_.clear();
-    }
-    pending_.clear();
+  // From now on, writes are gathered.
+  void gather() { mode_ = mode::gathering; }
+  // The next write sends what was gathered, then itself, and completes when all of it is written.
+  void send_with_next() { mode_ = mode::sending; }
+  // Writes go straight through again. Anything still gathered (only after a failed write) is dropped: the
+  // connection is failing.
+  void end_gather() {
     mode_ = mode::direct;
-    co_return ec;
+    pending_.clear();
   }
 
   template <class MutableBuffers, class Token>
@@ -78,19 +64,28 @@ class gather_stream {
           const auto at = pending_.size();
           pending_.resize(at + n);
           boost::asio::buffer_copy(boost::asio::buffer(pending_.data() + at, n), b);
-          // Completes as a write would: later, never inside this call.
           auto ex = boost::asio::get_associated_executor(handler, next_.get_executor());
-          boost::asio::post(ex, boost::asio::append(std::move(handler), boost::system::error_code{}, n));
+          if (mode_ == mode::gathering) {
+            // Completes as a write would: later, never inside this call.
+            boost::asio::post(ex, boost::asio::append(std::move(handler), boost::system::error_code{}, n));
+            return;
+          }
+          boost::asio::async_write(
+              next_, boost::asio::buffer(pending_),
+              boost::asio::bind_executor(ex, [this, n, h = std::move(handler)](boost::system::error_code ec,
+                                                                               std::size_t) mutable {
+                pending_.clear();
+                std::move(h)(ec, ec ? std::size_t{0} : n);
+              }));
         },
         token, buffers);
   }
 
  private:
-  enum class mode { direct, gathering, flushing };
+  enum class mode { direct, gathering, sending };
   Next next_;
   mode mode_ = mode::direct;
   std::string pending_;  // gathered, not yet handed to the next layer
-  std::string sending_;  // being written by flush()
 };
 
 // Beast closes a websocket through teardown() on its next layer: forwarded to the layer below.

@@ -70,9 +70,11 @@ class ws_connection : public std::enable_shared_from_this<ws_connection> {
   virtual asio::awaitable<error_code> write_text(std::string text) = 0;
   virtual asio::awaitable<error_code> close_handshake(websocket::close_reason reason) = 0;
   virtual void shutdown() = 0;  // closes the socket at once
-  // From begin_gather() until flush(), writes are collected and then sent as one (gather_stream.hpp).
+  // Writes from begin_gather() on are collected; the one after send_with_next() sends them all with itself;
+  // end_gather() goes back to writing each at once (gather_stream.hpp).
   virtual void begin_gather() = 0;
-  virtual asio::awaitable<error_code> flush() = 0;
+  virtual void send_with_next() = 0;
+  virtual void end_gather() = 0;
   virtual std::uint16_t peer_close_code() const = 0;
 
   void start_writer();
@@ -157,19 +159,19 @@ asio::awaitable<void> run_writer(std::shared_ptr<ws_connection> self) {
       self->open_ = false;
       break;
     }
-    const bool gather = self->text_waiting();
-    if (gather) self->begin_gather();
-    std::size_t bytes = next.text.size();
-    auto ec = co_await self->write_text(std::move(next.text));
-    if (gather) {
-      while (!ec && self->text_waiting() && bytes < max_gathered_bytes) {
-        next = self->take();
-        bytes += next.text.size();
-        ec = co_await self->write_text(std::move(next.text));
-      }
-      const auto flushed = co_await self->flush();
-      if (!ec) ec = flushed;
+    std::vector<std::string> batch;
+    batch.push_back(std::move(next.text));
+    for (std::size_t bytes = batch.back().size(); self->text_waiting() && bytes < max_gathered_bytes;) {
+      batch.push_back(self->take().text);
+      bytes += batch.back().size();
     }
+    if (batch.size() > 1) self->begin_gather();
+    error_code ec;
+    for (std::size_t i = 0; i < batch.size() && !ec; ++i) {
+      if (batch.size() > 1 && i + 1 == batch.size()) self->send_with_next();
+      ec = co_await self->write_text(std::move(batch[i]));
+    }
+    if (batch.size() > 1) self->end_gather();
     if (ec) {
       self->log_->debug("ws write error={}", ec.message());
       self->fail();
@@ -256,7 +258,8 @@ class basic_ws_connection final : public ws_connection {
   std::uint16_t peer_close_code() const override { return ws_.reason().code; }
 
   void begin_gather() override { ws_.next_layer().gather(); }
-  asio::awaitable<error_code> flush() override { co_return co_await ws_.next_layer().flush(); }
+  void send_with_next() override { ws_.next_layer().send_with_next(); }
+  void end_gather() override { ws_.next_layer().end_gather(); }
 
  private:
   websocket::stream<gather_stream<Next>> ws_;
