@@ -461,6 +461,7 @@ struct statements {
         release(db, "RELEASE kintsugi"),
         rollback_to(db, "ROLLBACK TO kintsugi"),
         remember_event(db, "INSERT INTO inbox (event_key, seen_at) VALUES (?1, ?2) ON CONFLICT (event_key) DO NOTHING"),
+        seen_event(db, "SELECT 1 FROM inbox WHERE event_key = ?1"),
         insert_incident(db, insert_sql("incidents", incident_columns)),
         update_incident(db, update_sql("incidents", incident_columns)),
         incident_by_id(db, select_sql("incidents", incident_columns, "i") + " WHERE i.id = ?1"),
@@ -471,6 +472,9 @@ struct statements {
         // The literal matches the partial index incidents_open; the name is checked in the constructor.
         open_incidents(db, select_sql("incidents", incident_columns, "i") + " WHERE i.status <> 'resolved' ORDER BY i.id"),
         insert_entry(db, insert_sql("timeline_entries", entry_columns)),
+        // The conflict target repeats the WHERE of the partial index timeline_by_source, or SQLite finds no index.
+        insert_entry_if_new(db, insert_sql("timeline_entries", entry_columns) +
+                                    " ON CONFLICT (source_id) WHERE source_id IS NOT NULL DO NOTHING"),
         update_entry(db, update_sql("timeline_entries", entry_columns)),
         entry_by_source(db, select_sql("timeline_entries", entry_columns, "e") + " WHERE e.source_id = ?1"),
         timeline_all(db, select_sql("timeline_entries", entry_columns, "e") +
@@ -533,9 +537,9 @@ struct statements {
         mark_failed(db, "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1") {}
 
   Statement begin, commit, rollback, savepoint, release, rollback_to;
-  Statement remember_event;
+  Statement remember_event, seen_event;
   Statement insert_incident, update_incident, incident_by_id, incident_by_channel, incidents_since, open_incidents;
-  Statement insert_entry, update_entry, entry_by_source, timeline_all, timeline_last, latest_message;
+  Statement insert_entry, insert_entry_if_new, update_entry, entry_by_source, timeline_all, timeline_last, latest_message;
   Statement insert_revision, revisions_of_entry, revisions_of_incident;
   Statement insert_why, whys_of, insert_factor, factors_of, insert_lesson, lessons_of;
   Statement insert_action, update_action, action_by_id, actions_of, open_actions, actions_since;
@@ -714,6 +718,15 @@ bool sqlite_store::remember_event(std::string_view key, core::timestamp at) {
   });
 }
 
+bool sqlite_store::seen_event(std::string_view key) {
+  if (key.empty()) return false;  // remember_event stores nothing for it
+  return guarded("seen_event", [&] {
+    const use s(impl_->st->seen_event);
+    bind_text(*s, 1, impl_->scratch(impl_->key_buffer, key));
+    return s->executeStep();
+  });
+}
+
 // ---- incidents ------------------------------------------------------------------------------------
 
 core::id_t sqlite_store::create_incident(const core::incident& i) {
@@ -773,6 +786,14 @@ core::id_t sqlite_store::add_entry(const core::timeline_entry& e) {
     bind_entry(*s, e);
     s->exec();
     return impl_->db.getLastInsertRowid();
+  });
+}
+
+bool sqlite_store::add_entry_if_new(const core::timeline_entry& e) {
+  return guarded("add_entry_if_new", [&] {
+    const use s(impl_->st->insert_entry_if_new);
+    bind_entry(*s, e);
+    return s->exec() == 1;
   });
 }
 

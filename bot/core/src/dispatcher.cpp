@@ -1,6 +1,7 @@
 #include "core/dispatcher.hpp"
 
 #include <exception>
+#include <variant>
 
 namespace kintsugi::core {
 
@@ -12,6 +13,11 @@ std::vector<event_outcome> dispatcher::process(std::span<const event> batch) {
     const event& e = batch[i];
     store_.savepoint();
     try {
+      if (const auto* m = std::get_if<message_posted>(&e)) {
+        outcomes[i].duplicate = !take_message(*m, e);
+        store_.release_savepoint();
+        continue;
+      }
       auto key = idempotency_key(e);
       if (!key.empty() && !store_.remember_event(key, time_of(e))) {
         outcomes[i].duplicate = true;
@@ -27,6 +33,24 @@ std::vector<event_outcome> dispatcher::process(std::span<const event> batch) {
   }
   tx.commit();
   return outcomes;
+}
+
+// Chat messages are most of the traffic, and a captured one needs no inbox row: its timeline entry, unique by the
+// message id, already makes a redelivery a no-op (and writing one row instead of two is what a group commit
+// mostly pays for). A message that is not captured still goes to the inbox, so that a redelivery stays a no-op
+// even once its channel has an incident; hence the inbox is read first, also for the rows of older versions.
+bool dispatcher::take_message(const message_posted& m, const event& e) {
+  const auto key = idempotency_key(e);
+  if (store_.seen_event(key)) return false;
+  switch (engine_.capture(m)) {
+    case capture_outcome::added:
+      return true;
+    case capture_outcome::already_there:
+      return false;
+    case capture_outcome::ignored:
+      break;
+  }
+  return store_.remember_event(key, m.at);
 }
 
 std::size_t dispatcher::deliver(const deliver_fn& send, timestamp now, std::size_t limit) {

@@ -10,8 +10,8 @@
 //
 // Behaviour the core::store interface leaves open, as implemented here:
 // - remember_event with an empty key (events that need no deduplication) returns true and stores nothing.
-// - add_entry with a source_id that is already captured throws store_error (check entry_by_source first);
-//   an empty source_id is stored as "none", so the bot's own entries never collide.
+// - add_entry with a source_id that is already captured throws store_error (check entry_by_source first, or use
+//   add_entry_if_new); an empty source_id is stored as "none", so the bot's own entries never collide.
 // - add_why with position <= 0 takes the next position of that incident (1 for the first).
 // - update_incident / update_entry / update_action / mark_sent / mark_failed_attempt on an id that does
 //   not exist throw store_error (that is a bug in the caller, not an expected outcome).
@@ -61,6 +61,7 @@ class sqlite_store final : public core::store {
   void rollback_to_savepoint() override;
 
   bool remember_event(std::string_view key, core::timestamp at) override;
+  bool seen_event(std::string_view key) override;
 
   core::id_t create_incident(const core::incident& i) override;
   void update_incident(const core::incident& i) override;
@@ -72,6 +73,7 @@ class sqlite_store final : public core::store {
   core::id_t add_entry(const core::timeline_entry& e) override;
   void update_entry(const core::timeline_entry& e) override;
   std::optional<core::timeline_entry> entry_by_source(std::string_view source_id) override;
+  bool add_entry_if_new(const core::timeline_entry& e) override;
   std::vector<core::timeline_entry> timeline(core::id_t incident_id, std::size_t last = 0) override;
   std::optional<core::timeline_entry> latest_message(core::id_t incident_id) override;
   void add_revision(const core::revision& r) override;

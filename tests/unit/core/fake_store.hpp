@@ -32,6 +32,7 @@ class fake_store : public core::store {
   void release_savepoint() override {}
   void rollback_to_savepoint() override {}
   bool remember_event(std::string_view, core::timestamp) override { return true; }
+  bool seen_event(std::string_view) override { return false; }
 
   core::id_t create_incident(const core::incident& i) override {
     incidents.push_back(i);

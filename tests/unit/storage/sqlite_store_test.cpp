@@ -255,6 +255,22 @@ TEST_CASE("sqlite_store: the inbox remembers each event key once") {
   });
 }
 
+TEST_CASE("sqlite_store: seen_event reads the inbox without writing to it") {
+  on_both([](sqlite_store& s) {
+    CHECK_FALSE(s.seen_event("msg:C1:1700000000.000100"));
+    CHECK_FALSE(s.seen_event("msg:C1:1700000000.000100"));  // asking remembers nothing
+    CHECK(s.remember_event("msg:C1:1700000000.000100", at(0)));
+    CHECK(s.seen_event("msg:C1:1700000000.000100"));
+    CHECK_FALSE(s.seen_event("msg:c1:1700000000.000100"));
+    CHECK_FALSE(s.seen_event(""));  // remember_event keeps nothing for an empty key
+    s.begin();
+    CHECK(s.remember_event("msg:rolled-back", at(1)));
+    CHECK(s.seen_event("msg:rolled-back"));
+    s.rollback();
+    CHECK_FALSE(s.seen_event("msg:rolled-back"));
+  });
+}
+
 TEST_CASE("sqlite_store: an incident round-trips every field") {
   on_both([](sqlite_store& s) {
     const core::incident want = full_incident();
@@ -396,6 +412,24 @@ TEST_CASE("sqlite_store: a platform message is captured once, the bot's entries 
     CHECK(all[2].source_id.empty());
     CHECK(all[2].author == "kintsugi");
     CHECK(all[2].kind == core::entry_kind::status);
+  });
+}
+
+TEST_CASE("sqlite_store: add_entry_if_new adds a platform message once and always adds the bot's entries") {
+  on_both([](sqlite_store& s) {
+    const auto incident = s.create_incident(plain_incident("C-1", at(0)));
+    CHECK(s.add_entry_if_new(message(incident, "m1", at(1), "first")));
+    CHECK_FALSE(s.add_entry_if_new(message(incident, "m1", at(2), "again")));
+    CHECK(s.add_entry_if_new(message(incident, "m2", at(3), "second")));
+    CHECK(s.add_entry_if_new(bot_entry(incident, at(4), "status: identified")));
+    CHECK(s.add_entry_if_new(bot_entry(incident, at(4), "status: identified")));
+    CHECK(texts(s.timeline(incident)) ==
+          std::vector<std::string>{"first", "second", "status: identified", "status: identified"});
+    CHECK(s.entry_by_source("m1")->at == at(1));
+    // Only the source id's uniqueness is forgiven: an entry of an incident that does not exist is still refused.
+    CHECK(store_error_of([&] { s.add_entry_if_new(message(42, "m3", at(5), "orphan")); }).find("add_entry_if_new") !=
+          std::string::npos);
+    CHECK_FALSE(s.entry_by_source("m3").has_value());
   });
 }
 
