@@ -12,6 +12,9 @@
 // - remember_event with an empty key (events that need no deduplication) returns true and stores nothing.
 // - add_entry with a source_id that is already captured throws store_error (check entry_by_source first, or use
 //   add_entry_if_new); an empty source_id is stored as "none", so the bot's own entries never collide.
+// - incident_in_channel answers from a cache inside a transaction (begin() to commit() / rollback()); the cache is
+//   dropped by create_incident, update_incident, every rollback (also to a savepoint) and, at begin(), by a
+//   commit of another connection.
 // - add_why with position <= 0 takes the next position of that incident (1 for the first).
 // - update_incident / update_entry / update_action / mark_sent / mark_failed_attempt on an id that does
 //   not exist throw store_error (that is a bug in the caller, not an expected outcome).

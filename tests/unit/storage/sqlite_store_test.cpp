@@ -337,6 +337,67 @@ TEST_CASE("sqlite_store: incident_in_channel is the newest incident of that chan
   });
 }
 
+TEST_CASE("sqlite_store: incident_in_channel inside a transaction sees every change, also after rollbacks") {
+  on_both([](sqlite_store& s) {
+    s.begin();
+    CHECK_FALSE(s.incident_in_channel("C-db").has_value());  // remembered as "none"
+    const auto first = s.create_incident(plain_incident("C-db", at(0)));
+    REQUIRE(s.incident_in_channel("C-db").has_value());
+    CHECK(s.incident_in_channel("C-db")->id == first);
+
+    core::incident moved = *s.find_incident(first);
+    moved.channel = "C-db-2";  // the platform created the channel: from now on it is known by its id
+    moved.title = "renamed";
+    s.update_incident(moved);
+    CHECK_FALSE(s.incident_in_channel("C-db").has_value());
+    CHECK(s.incident_in_channel("C-db-2")->title == "renamed");
+
+    s.savepoint();
+    const auto second = s.create_incident(plain_incident("C-web", at(1)));
+    CHECK(s.incident_in_channel("C-web")->id == second);
+    moved.title = "renamed again";
+    s.update_incident(moved);
+    CHECK(s.incident_in_channel("C-db-2")->title == "renamed again");
+    s.rollback_to_savepoint();
+    CHECK_FALSE(s.incident_in_channel("C-web").has_value());
+    CHECK(s.incident_in_channel("C-db-2")->title == "renamed");
+    s.commit();
+
+    CHECK(s.incident_in_channel("C-db-2")->title == "renamed");
+    s.begin();
+    CHECK(s.incident_in_channel("C-db-2")->title == "renamed");
+    s.create_incident(plain_incident("C-ops", at(2)));
+    CHECK(s.incident_in_channel("C-ops").has_value());
+    s.rollback();
+    CHECK_FALSE(s.incident_in_channel("C-ops").has_value());
+    s.begin();
+    CHECK_FALSE(s.incident_in_channel("C-ops").has_value());
+    s.commit();
+  });
+}
+
+TEST_CASE("sqlite_store: incident_in_channel sees what another connection committed between transactions") {
+  const kintsugi::test::temp_dir dir;
+  sqlite_store mine{dir.file("kintsugi.db")};
+  sqlite_store other{dir.file("kintsugi.db")};
+  const auto id = other.create_incident(plain_incident("C-db", at(0)));
+  mine.begin();
+  CHECK(mine.incident_in_channel("C-db")->title == "incident in C-db");
+  CHECK_FALSE(mine.incident_in_channel("C-web").has_value());
+  mine.commit();
+
+  core::incident changed = *other.find_incident(id);
+  changed.title = "changed elsewhere";
+  other.update_incident(changed);
+  other.create_incident(plain_incident("C-web", at(1)));
+  // Outside a transaction the answer is always read afresh.
+  CHECK(mine.incident_in_channel("C-db")->title == "changed elsewhere");
+  mine.begin();
+  CHECK(mine.incident_in_channel("C-db")->title == "changed elsewhere");
+  CHECK(mine.incident_in_channel("C-web").has_value());
+  mine.commit();
+}
+
 TEST_CASE("sqlite_store: incidents_since and open_incidents") {
   on_both([](sqlite_store& s) {
     // Declared out of id order, to show incidents_since sorts by time.
