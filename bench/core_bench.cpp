@@ -6,7 +6,8 @@
 // `store` is a micro-benchmark of the storage thread, not a scenario of issue 6: chat messages in 10 channels,
 // each with an open incident, go through the real dispatcher, engine and store (WAL, synchronous=FULL) in group
 // commits of 20 and of 200 events. It reports the thread's CPU time per event (CPU, not wall time: the machine
-// may be busy with other work) and the wall-clock events/s, which includes waiting for fdatasync.
+// may be busy with other work), also split into user and kernel time, and the wall-clock events/s, which
+// includes waiting for fdatasync.
 //
 // Usage: kintsugi_bench_core [--quick] [reminders|postmortem|store]...   (all when none is named)
 // Prints one JSON object: {"scenarios":{"reminders":{…},"postmortem":{…},"store":{…}}}. --quick runs a tenth of
@@ -18,7 +19,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -164,12 +164,18 @@ json postmortem(std::size_t entries) {
               {"peak_rss_mib", peak_rss_mib()}};
 }
 
-// CPU time this thread has used so far, in microseconds.
-double thread_cpu_us() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
+// CPU time this thread has used so far, in microseconds: in user space and in the kernel (mostly the WAL's
+// pwrite and fdatasync, whose cost also depends on the disk and on what else the machine does).
+struct thread_cpu {
+  double user_us = 0;
+  double sys_us = 0;
+  static thread_cpu now() {
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    const auto us = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec); };
+    return thread_cpu{us(u.ru_utime), us(u.ru_stime)};
+  }
+};
 
 // `count` chat messages in batches of `batch_size`, round robin over `channels`, each from one of 20 people with
 // ~100 characters of text; ids are "<channel>:<ts>" with a ts that grows, as Slack's do. `next` is the running
@@ -229,7 +235,7 @@ json store_path(std::size_t events) {
     auto batches = message_batches(channels, warm_up ? events / 10 : events, warm_up ? 100 : batch_size, next);
     std::size_t failed = 0;
     std::size_t stored = 0;
-    const double cpu_start = thread_cpu_us();
+    const thread_cpu cpu_start = thread_cpu::now();
     const auto wall_start = clock_type::now();
     for (const auto& batch : batches) {
       for (const auto& o : d.process(std::span<const core::event>{batch})) {
@@ -238,13 +244,17 @@ json store_path(std::size_t events) {
       }
     }
     const double wall_s = seconds_since(wall_start);
-    const double cpu_us = thread_cpu_us() - cpu_start;
+    const thread_cpu cpu_end = thread_cpu::now();
+    const double user_us = cpu_end.user_us - cpu_start.user_us;
+    const double sys_us = cpu_end.sys_us - cpu_start.sys_us;
     if (failed != 0) throw std::runtime_error("store: " + std::to_string(failed) + " events failed");
     if (warm_up) continue;
     const std::string suffix = "_batch" + std::to_string(batch_size);
     out["events" + suffix] = stored;
     out["commits" + suffix] = batches.size();
-    out["cpu_us_per_event" + suffix] = cpu_us / static_cast<double>(stored);
+    out["cpu_us_per_event" + suffix] = (user_us + sys_us) / static_cast<double>(stored);
+    out["user_us_per_event" + suffix] = user_us / static_cast<double>(stored);
+    out["sys_us_per_event" + suffix] = sys_us / static_cast<double>(stored);
     out["events_per_s" + suffix] = wall_s > 0 ? static_cast<double>(stored) / wall_s : 0.0;
   }
   // Every message must be on its incident's timeline, once.
