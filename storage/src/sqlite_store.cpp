@@ -731,6 +731,10 @@ void sqlite_store::rollback() {
   });
 }
 
+bool sqlite_store::transaction_open() {
+  return impl_->in_transaction && sqlite3_get_autocommit(impl_->db.getHandle()) == 0;
+}
+
 void sqlite_store::savepoint() {
   guarded("savepoint", [&] { use(impl_->st->savepoint)->exec(); });
 }

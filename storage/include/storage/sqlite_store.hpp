@@ -23,7 +23,7 @@
 // - latest_document is the one saved last.
 // - revisions_of_incident orders by the entries' timeline order (at, id), then replaced_at.
 // - rollback() outside a transaction does nothing; rollback_to_savepoint() also releases the savepoint,
-//   so none is left open.
+//   so none is left open. transaction_open() is false once SQLite has rolled back on its own (I/O error).
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -62,6 +62,7 @@ class sqlite_store final : public core::store {
   void savepoint() override;
   void release_savepoint() override;
   void rollback_to_savepoint() override;
+  bool transaction_open() override;
 
   bool remember_event(std::string_view key, core::timestamp at) override;
   bool seen_event(std::string_view key) override;

@@ -101,6 +101,30 @@ TEST_CASE("an event that throws is rolled back alone, the rest of the batch comm
   }
 }
 
+TEST_CASE("a message whose failure ended the transaction fails the whole batch") {
+  bot b;
+  b.start_db("inc-db");
+  // What SQLite does after an I/O error: the statement fails and the transaction is gone with it.
+  b.db.hook = [&b](std::string_view op, std::string_view detail) {
+    if (op != "add_entry" || detail != "boom") return;
+    b.real.rollback();
+    throw store_error("storage: add_entry_if_new: disk I/O error");
+  };
+  const std::vector<event> batch{msg("m1", "first", t(1)), msg("m2", "boom", t(2)), msg("m3", "third", t(3))};
+  CHECK_THROWS_AS(b.disp.process(std::span<const event>{batch}), store_error);
+  b.db.hook = nullptr;
+  CHECK_FALSE(b.db.transaction_open());
+  CHECK_FALSE(b.db.entry_by_source("m1").has_value());
+  CHECK_FALSE(b.db.entry_by_source("m3").has_value());
+  // Nothing of it was stored, so nothing of it was acknowledged: the redelivery is handled in full.
+  b.send_batch(batch);
+  for (const auto& o : b.outcomes) {
+    CHECK(o.error.empty());
+    CHECK_FALSE(o.duplicate);
+  }
+  CHECK(b.entry("m2").text == "boom");
+}
+
 TEST_CASE("a command that fails half way leaves nothing behind, and says nothing") {
   bot b;
   fail_on(b, "add_entry", "boom");  // the declaration entry: after the incident row is written

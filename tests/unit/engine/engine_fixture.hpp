@@ -66,6 +66,7 @@ class faulty_store final : public store {
   void savepoint() override { inner_.savepoint(); }
   void release_savepoint() override { inner_.release_savepoint(); }
   void rollback_to_savepoint() override { inner_.rollback_to_savepoint(); }
+  bool transaction_open() override { return inner_.transaction_open(); }
 
   bool remember_event(std::string_view key, timestamp when) override {
     fire("remember_event", key);

@@ -1047,6 +1047,22 @@ TEST_CASE("sqlite_store: a savepoint rollback keeps earlier work of the same tra
   });
 }
 
+TEST_CASE("sqlite_store: transaction_open is true from begin to commit or rollback") {
+  on_both([](sqlite_store& s) {
+    CHECK_FALSE(s.transaction_open());
+    s.begin();
+    CHECK(s.transaction_open());
+    s.savepoint();
+    s.rollback_to_savepoint();
+    CHECK(s.transaction_open());
+    s.commit();
+    CHECK_FALSE(s.transaction_open());
+    s.begin();
+    s.rollback();
+    CHECK_FALSE(s.transaction_open());
+  });
+}
+
 TEST_CASE("sqlite_store: nested savepoints unwind one level at a time") {
   on_both([](sqlite_store& s) {
     s.begin();

@@ -2,7 +2,8 @@
 // The durability rule around the engine (DESIGN.md): an event is remembered in the inbox, handled, and what
 // it makes the bot say is queued in the outbox — all in one transaction. (A captured chat message is remembered
 // by its timeline entry instead, which is unique by message id.) Events that arrive together commit
-// together (one fsync per batch); each has its own savepoint, so one bad event never undoes the others.
+// together (one fsync per batch); each has its own savepoint, so one bad event never undoes the others (a chat
+// message needs none: it writes one row in one statement, which fails as a whole).
 // Only after the commit is the outbox delivered, and each item is marked sent once delivered.
 #include <functional>
 #include <span>

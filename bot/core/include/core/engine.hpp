@@ -32,7 +32,8 @@ class engine {
   // inbox (see dispatcher); handle() itself is not idempotent.
   actions handle(const event& e);
   // What handle() does with a chat message (it never has anything to post), saying what became of it: the
-  // dispatcher needs no inbox row for a message whose timeline entry remembers it.
+  // dispatcher needs no inbox row for a message whose timeline entry remembers it. It writes one row at most, in
+  // one statement, so the dispatcher gives it no savepoint: keep it so.
   capture_outcome capture(const message_posted& m);
 
   const engine_options& options() const { return options_; }

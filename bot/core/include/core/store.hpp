@@ -47,6 +47,9 @@ class store {
   virtual void savepoint() = 0;
   virtual void release_savepoint() = 0;
   virtual void rollback_to_savepoint() = 0;
+  // Whether the transaction begin() opened is still open: SQLite ends it on its own after some failures (an I/O
+  // error, a full disk), and then nothing of it is left to commit.
+  virtual bool transaction_open() = 0;
 
   // Inbox: true the first time `key` is seen, false for a redelivery.
   virtual bool remember_event(std::string_view key, timestamp at) = 0;
