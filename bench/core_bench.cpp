@@ -3,8 +3,15 @@
 // 50k timeline entries: render time and peak RSS). Everything goes through the real engine and SQLite store on a
 // file in a temporary directory; the set-up is not timed.
 //
-// Usage: kintsugi_bench_core [--quick] [reminders|postmortem]...   (all when none is named)
-// Prints one JSON object: {"scenarios":{"reminders":{…},"postmortem":{…}}}. --quick runs a tenth of the size.
+// `store` is a micro-benchmark of the storage thread, not a scenario of issue 6: chat messages in 10 channels,
+// each with an open incident, go through the real dispatcher, engine and store (WAL, synchronous=FULL) in group
+// commits of 20 and of 200 events. It reports the thread's CPU time per event (CPU, not wall time: the machine
+// may be busy with other work), also split into user and kernel time, and the wall-clock events/s, which
+// includes waiting for fdatasync.
+//
+// Usage: kintsugi_bench_core [--quick] [reminders|postmortem|store]...   (all when none is named)
+// Prints one JSON object: {"scenarios":{"reminders":{…},"postmortem":{…},"store":{…}}}. --quick runs a tenth of
+// the size.
 #include <nlohmann/json.hpp>
 
 #include <sys/resource.h>
@@ -157,6 +164,107 @@ json postmortem(std::size_t entries) {
               {"peak_rss_mib", peak_rss_mib()}};
 }
 
+// CPU time this thread has used so far, in microseconds: in user space and in the kernel (mostly the WAL's
+// pwrite and fdatasync, whose cost also depends on the disk and on what else the machine does).
+struct thread_cpu {
+  double user_us = 0;
+  double sys_us = 0;
+  static thread_cpu now() {
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    const auto us = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec); };
+    return thread_cpu{us(u.ru_utime), us(u.ru_stime)};
+  }
+};
+
+// `count` chat messages in batches of `batch_size`, round robin over `channels`, each from one of 20 people with
+// ~100 characters of text; ids are "<channel>:<ts>" with a ts that grows, as Slack's do. `next` is the running
+// message number, so that each call continues where the last one stopped.
+std::vector<std::vector<core::event>> message_batches(const std::vector<std::string>& channels, std::size_t count,
+                                                      std::size_t batch_size, std::size_t& next) {
+  std::vector<std::vector<core::event>> out;
+  for (std::size_t k = 0; k < count; ++k, ++next) {
+    if (out.empty() || out.back().size() >= batch_size) {
+      out.emplace_back();
+      out.back().reserve(batch_size);
+    }
+    const std::string& channel = channels[next % channels.size()];
+    char ts[32];
+    std::snprintf(ts, sizeof ts, "%zu.%06zu", 1762074000 + next / 1000, (next % 1000) * 100 + 17);
+    const auto at = t0 + std::chrono::milliseconds{static_cast<long>(next)};
+    char user[16];
+    std::snprintf(user, sizeof user, "U0BENCH%02zu", next % 20);
+    std::string text = std::string{"step "}.append(std::to_string(next)).append(": the replica in ").append(channel);
+    text += " is still behind; restarting the follower and watching the lag graph";
+    text.resize(100, '.');
+    out.back().push_back(core::message_posted{channel + ":" + ts, channel, user, std::move(text), at, false, {}});
+  }
+  return out;
+}
+
+json store_path(std::size_t events) {
+  scratch_dir dir;
+  const std::string db = (dir.path / "kintsugi.db").string();
+  storage::sqlite_store store{db};
+  core::engine engine{store, {}};
+  core::dispatcher d{store, engine};
+  std::vector<std::string> channels;
+  {
+    // Set-up: an open incident in each of 10 channels.
+    std::vector<core::event> batch;
+    for (int c = 0; c < 10; ++c) {
+      const std::string n = std::to_string(c);
+      channels.push_back(std::string{"C0BENCH0"}.append(n));
+      batch.push_back(core::command_invoked{std::string{"s"}.append(n), channels.back(), "U0BENCH00",
+                                            std::string{"start Replica lag "}.append(n).append(" sev2"), t0});
+    }
+    feed(d, batch, t0);
+  }
+  const auto entries_now = [&store] {
+    std::size_t n = 0;
+    for (core::id_t id = 1; id <= 10; ++id) n += store.timeline(id).size();
+    return n;
+  };
+  const std::size_t before = entries_now();
+  std::size_t next = 0;
+  json out = json::object();
+  // A warm-up of a few thousand messages first, so that the first measured batches find the tables past their
+  // first pages.
+  for (const std::size_t batch_size : {std::size_t{0}, std::size_t{20}, std::size_t{200}}) {
+    const bool warm_up = batch_size == 0;
+    auto batches = message_batches(channels, warm_up ? events / 10 : events, warm_up ? 100 : batch_size, next);
+    std::size_t failed = 0;
+    std::size_t stored = 0;
+    const thread_cpu cpu_start = thread_cpu::now();
+    const auto wall_start = clock_type::now();
+    for (const auto& batch : batches) {
+      for (const auto& o : d.process(std::span<const core::event>{batch})) {
+        if (!o.error.empty()) ++failed;
+        ++stored;
+      }
+    }
+    const double wall_s = seconds_since(wall_start);
+    const thread_cpu cpu_end = thread_cpu::now();
+    const double user_us = cpu_end.user_us - cpu_start.user_us;
+    const double sys_us = cpu_end.sys_us - cpu_start.sys_us;
+    if (failed != 0) throw std::runtime_error("store: " + std::to_string(failed) + " events failed");
+    if (warm_up) continue;
+    const std::string suffix = "_batch" + std::to_string(batch_size);
+    out["events" + suffix] = stored;
+    out["commits" + suffix] = batches.size();
+    out["cpu_us_per_event" + suffix] = (user_us + sys_us) / static_cast<double>(stored);
+    out["user_us_per_event" + suffix] = user_us / static_cast<double>(stored);
+    out["sys_us_per_event" + suffix] = sys_us / static_cast<double>(stored);
+    out["events_per_s" + suffix] = wall_s > 0 ? static_cast<double>(stored) / wall_s : 0.0;
+  }
+  // Every message must be on its incident's timeline, once.
+  if (const std::size_t entries = entries_now(); entries != before + next) {
+    throw std::runtime_error("store: " + std::to_string(entries) + " timeline entries, expected " +
+                             std::to_string(before + next));
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -165,20 +273,21 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--quick") quick = true;
-    else if (arg == "reminders" || arg == "postmortem") wanted.push_back(arg);
+    else if (arg == "reminders" || arg == "postmortem" || arg == "store") wanted.push_back(arg);
     else {
       std::cerr << "kintsugi_bench_core: unknown argument '" << arg << "'\n"
-                << "usage: kintsugi_bench_core [--quick] [reminders|postmortem]...\n";
+                << "usage: kintsugi_bench_core [--quick] [reminders|postmortem|store]...\n";
       return 2;
     }
   }
-  if (wanted.empty()) wanted = {"reminders", "postmortem"};
+  if (wanted.empty()) wanted = {"reminders", "postmortem", "store"};
   const std::size_t scale = quick ? 10 : 1;
   json out{{"quick", quick}, {"scenarios", json::object()}};
   try {
     for (const auto& name : wanted) {
       if (name == "reminders") out["scenarios"]["reminders"]["kintsugi"] = reminders(100000 / scale);
       if (name == "postmortem") out["scenarios"]["postmortem"]["kintsugi"] = postmortem(50000 / scale);
+      if (name == "store") out["scenarios"]["store"]["kintsugi"] = store_path(40000 / scale);
     }
   } catch (const std::exception& e) {
     std::cerr << "kintsugi_bench_core: " << e.what() << "\n";

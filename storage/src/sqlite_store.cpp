@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <initializer_list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -460,7 +461,9 @@ struct statements {
         savepoint(db, "SAVEPOINT kintsugi"),
         release(db, "RELEASE kintsugi"),
         rollback_to(db, "ROLLBACK TO kintsugi"),
+        data_version(db, "PRAGMA data_version"),
         remember_event(db, "INSERT INTO inbox (event_key, seen_at) VALUES (?1, ?2) ON CONFLICT (event_key) DO NOTHING"),
+        seen_event(db, "SELECT 1 FROM inbox WHERE event_key = ?1"),
         insert_incident(db, insert_sql("incidents", incident_columns)),
         update_incident(db, update_sql("incidents", incident_columns)),
         incident_by_id(db, select_sql("incidents", incident_columns, "i") + " WHERE i.id = ?1"),
@@ -471,6 +474,9 @@ struct statements {
         // The literal matches the partial index incidents_open; the name is checked in the constructor.
         open_incidents(db, select_sql("incidents", incident_columns, "i") + " WHERE i.status <> 'resolved' ORDER BY i.id"),
         insert_entry(db, insert_sql("timeline_entries", entry_columns)),
+        // The conflict target repeats the WHERE of the partial index timeline_by_source, or SQLite finds no index.
+        insert_entry_if_new(db, insert_sql("timeline_entries", entry_columns) +
+                                    " ON CONFLICT (source_id) WHERE source_id IS NOT NULL DO NOTHING"),
         update_entry(db, update_sql("timeline_entries", entry_columns)),
         entry_by_source(db, select_sql("timeline_entries", entry_columns, "e") + " WHERE e.source_id = ?1"),
         timeline_all(db, select_sql("timeline_entries", entry_columns, "e") +
@@ -532,10 +538,10 @@ struct statements {
         mark_sent(db, "UPDATE outbox SET sent_at = coalesce(sent_at, ?2) WHERE id = ?1"),
         mark_failed(db, "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1") {}
 
-  Statement begin, commit, rollback, savepoint, release, rollback_to;
-  Statement remember_event;
+  Statement begin, commit, rollback, savepoint, release, rollback_to, data_version;
+  Statement remember_event, seen_event;
   Statement insert_incident, update_incident, incident_by_id, incident_by_channel, incidents_since, open_incidents;
-  Statement insert_entry, update_entry, entry_by_source, timeline_all, timeline_last, latest_message;
+  Statement insert_entry, insert_entry_if_new, update_entry, entry_by_source, timeline_all, timeline_last, latest_message;
   Statement insert_revision, revisions_of_entry, revisions_of_incident;
   Statement insert_why, whys_of, insert_factor, factors_of, insert_lesson, lessons_of;
   Statement insert_action, update_action, action_by_id, actions_of, open_actions, actions_since;
@@ -644,6 +650,19 @@ struct sqlite_store::impl {
     return buffer;
   }
 
+  // incident_in_channel runs for every chat message and reads a whole incident row; inside a write transaction
+  // its answers come from here. The cache is exact because it is dropped by every write to `incidents` (this
+  // connection's: create_incident, update_incident), by every rollback (of the transaction or of a savepoint),
+  // and at begin() when another connection has committed since the last transaction (PRAGMA data_version).
+  // Outside a transaction it is not used: another connection may write at any moment there.
+  void forget_incidents() noexcept { incidents_by_channel.clear(); }
+  void check_data_version() {
+    const use s(st->data_version);
+    const std::int64_t now = s->executeStep() ? s->getColumn(0).getInt64() : -1;
+    if (now != data_version || now < 0) forget_incidents();
+    data_version = now;
+  }
+
   // Declared first: destroyed last, after every statement is finalized and the checkpointer stopped.
   SQLite::Database db;
   std::unique_ptr<checkpointer> wal;
@@ -652,6 +671,11 @@ struct sqlite_store::impl {
   std::string channel_buffer;
   std::string source_buffer;
   std::string user_buffer;
+  // By channel; an empty optional is "no incident there". Bounded: cleared when it grows past this many channels.
+  static constexpr std::size_t max_cached_channels = 4096;
+  std::map<std::string, std::optional<core::incident>, std::less<>> incidents_by_channel;
+  bool in_transaction = false;    // between begin() and commit() / rollback()
+  std::int64_t data_version = -1;  // PRAGMA data_version when the last transaction began
 };
 
 sqlite_store::sqlite_store(const std::string& path, sqlite_options options)
@@ -671,19 +695,44 @@ int sqlite_store::latest_schema_version() noexcept {
 // ---- transactions ---------------------------------------------------------------------------------
 
 void sqlite_store::begin() {
-  guarded("begin", [&] { use(impl_->st->begin)->exec(); });
+  guarded("begin", [&] {
+    use(impl_->st->begin)->exec();
+    try {
+      impl_->check_data_version();
+    } catch (...) {
+      impl_->forget_incidents();
+      use(impl_->st->rollback)->tryExecuteStep();
+      throw;
+    }
+    impl_->in_transaction = true;
+  });
 }
 
 void sqlite_store::commit() {
-  guarded("commit", [&] { use(impl_->st->commit)->exec(); });
+  guarded("commit", [&] {
+    try {
+      use(impl_->st->commit)->exec();
+    } catch (...) {
+      // SQLite may have rolled the transaction back; what the cache holds may be gone from the file.
+      impl_->forget_incidents();
+      throw;
+    }
+    impl_->in_transaction = false;
+  });
 }
 
 void sqlite_store::rollback() {
+  impl_->forget_incidents();
+  impl_->in_transaction = false;
   guarded("rollback", [&] {
     // SQLite may already have rolled back on its own (disk full, I/O error): nothing left to undo.
     if (sqlite3_get_autocommit(impl_->db.getHandle()) != 0) return;
     use(impl_->st->rollback)->exec();
   });
+}
+
+bool sqlite_store::transaction_open() {
+  return impl_->in_transaction && sqlite3_get_autocommit(impl_->db.getHandle()) == 0;
 }
 
 void sqlite_store::savepoint() {
@@ -695,6 +744,7 @@ void sqlite_store::release_savepoint() {
 }
 
 void sqlite_store::rollback_to_savepoint() {
+  impl_->forget_incidents();
   guarded("rollback_to_savepoint", [&] {
     // ROLLBACK TO keeps the savepoint open; RELEASE it so it does not linger into the next event.
     use(impl_->st->rollback_to)->exec();
@@ -714,9 +764,19 @@ bool sqlite_store::remember_event(std::string_view key, core::timestamp at) {
   });
 }
 
+bool sqlite_store::seen_event(std::string_view key) {
+  if (key.empty()) return false;  // remember_event stores nothing for it
+  return guarded("seen_event", [&] {
+    const use s(impl_->st->seen_event);
+    bind_text(*s, 1, impl_->scratch(impl_->key_buffer, key));
+    return s->executeStep();
+  });
+}
+
 // ---- incidents ------------------------------------------------------------------------------------
 
 core::id_t sqlite_store::create_incident(const core::incident& i) {
+  impl_->forget_incidents();
   return guarded("create_incident", [&] {
     const use s(impl_->st->insert_incident);
     bind_incident(*s, i);
@@ -726,6 +786,7 @@ core::id_t sqlite_store::create_incident(const core::incident& i) {
 }
 
 void sqlite_store::update_incident(const core::incident& i) {
+  impl_->forget_incidents();
   guarded("update_incident", [&] {
     const use s(impl_->st->update_incident);
     bind_incident(*s, i);
@@ -743,11 +804,25 @@ std::optional<core::incident> sqlite_store::find_incident(core::id_t id) {
 }
 
 std::optional<core::incident> sqlite_store::incident_in_channel(std::string_view channel) {
-  return guarded("incident_in_channel", [&] {
-    const use s(impl_->st->incident_by_channel);
-    bind_text(*s, 1, impl_->scratch(impl_->channel_buffer, channel));
-    return one_row<core::incident>(*s, read_incident);
-  });
+  const auto read = [&] {
+    return guarded("incident_in_channel", [&] {
+      const use s(impl_->st->incident_by_channel);
+      bind_text(*s, 1, impl_->scratch(impl_->channel_buffer, channel));
+      return one_row<core::incident>(*s, read_incident);
+    });
+  };
+  if (!impl_->in_transaction) return read();
+  if (sqlite3_get_autocommit(impl_->db.getHandle()) != 0) {
+    // SQLite ended the transaction on its own (an I/O error rolls it back): what the cache holds may be gone.
+    impl_->forget_incidents();
+    return read();
+  }
+  auto& cache = impl_->incidents_by_channel;
+  if (const auto hit = cache.find(channel); hit != cache.end()) return hit->second;
+  auto found = read();
+  if (cache.size() >= impl::max_cached_channels) cache.clear();
+  cache.emplace(std::string{channel}, found);
+  return found;
 }
 
 std::vector<core::incident> sqlite_store::incidents_since(core::timestamp since) {
@@ -773,6 +848,14 @@ core::id_t sqlite_store::add_entry(const core::timeline_entry& e) {
     bind_entry(*s, e);
     s->exec();
     return impl_->db.getLastInsertRowid();
+  });
+}
+
+bool sqlite_store::add_entry_if_new(const core::timeline_entry& e) {
+  return guarded("add_entry_if_new", [&] {
+    const use s(impl_->st->insert_entry_if_new);
+    bind_entry(*s, e);
+    return s->exec() == 1;
   });
 }
 

@@ -52,10 +52,14 @@ bool is_key_emoji(std::string_view emoji) { return emoji == "pushpin" || emoji =
 }  // namespace
 
 actions engine::on_message(const message_posted& m) {
-  if (m.from_bot || (!options_.bot_user.empty() && m.user == options_.bot_user)) return {};
-  auto inc = store_.incident_in_channel(m.channel);
-  if (!inc || !captures(*inc, m.at)) return {};
-  if (store_.entry_by_source(m.id)) return {};
+  capture(m);
+  return {};
+}
+
+capture_outcome engine::capture(const message_posted& m) {
+  if (m.from_bot || (!options_.bot_user.empty() && m.user == options_.bot_user)) return capture_outcome::ignored;
+  const auto inc = store_.incident_in_channel(m.channel);
+  if (!inc || !captures(*inc, m.at)) return capture_outcome::ignored;
   timeline_entry e;
   e.incident_id = inc->id;
   e.at = m.at;
@@ -63,8 +67,8 @@ actions engine::on_message(const message_posted& m) {
   e.kind = entry_kind::message;
   e.text = m.text;
   e.source_id = m.id;
-  store_.add_entry(e);
-  return {};
+  // The unique source id makes a redelivered message a no-op here, without a lookup first.
+  return store_.add_entry_if_new(e) ? capture_outcome::added : capture_outcome::already_there;
 }
 
 actions engine::on_edit(const message_edited& m) {

@@ -10,8 +10,11 @@
 //
 // Behaviour the core::store interface leaves open, as implemented here:
 // - remember_event with an empty key (events that need no deduplication) returns true and stores nothing.
-// - add_entry with a source_id that is already captured throws store_error (check entry_by_source first);
-//   an empty source_id is stored as "none", so the bot's own entries never collide.
+// - add_entry with a source_id that is already captured throws store_error (check entry_by_source first, or use
+//   add_entry_if_new); an empty source_id is stored as "none", so the bot's own entries never collide.
+// - incident_in_channel answers from a cache inside a transaction (begin() to commit() / rollback()); the cache is
+//   dropped by create_incident, update_incident, every rollback (also to a savepoint) and, at begin(), by a
+//   commit of another connection.
 // - add_why with position <= 0 takes the next position of that incident (1 for the first).
 // - update_incident / update_entry / update_action / mark_sent / mark_failed_attempt on an id that does
 //   not exist throw store_error (that is a bug in the caller, not an expected outcome).
@@ -20,7 +23,7 @@
 // - latest_document is the one saved last.
 // - revisions_of_incident orders by the entries' timeline order (at, id), then replaced_at.
 // - rollback() outside a transaction does nothing; rollback_to_savepoint() also releases the savepoint,
-//   so none is left open.
+//   so none is left open. transaction_open() is false once SQLite has rolled back on its own (I/O error).
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -59,8 +62,10 @@ class sqlite_store final : public core::store {
   void savepoint() override;
   void release_savepoint() override;
   void rollback_to_savepoint() override;
+  bool transaction_open() override;
 
   bool remember_event(std::string_view key, core::timestamp at) override;
+  bool seen_event(std::string_view key) override;
 
   core::id_t create_incident(const core::incident& i) override;
   void update_incident(const core::incident& i) override;
@@ -72,6 +77,7 @@ class sqlite_store final : public core::store {
   core::id_t add_entry(const core::timeline_entry& e) override;
   void update_entry(const core::timeline_entry& e) override;
   std::optional<core::timeline_entry> entry_by_source(std::string_view source_id) override;
+  bool add_entry_if_new(const core::timeline_entry& e) override;
   std::vector<core::timeline_entry> timeline(core::id_t incident_id, std::size_t last = 0) override;
   std::optional<core::timeline_entry> latest_message(core::id_t incident_id) override;
   void add_revision(const core::revision& r) override;

@@ -31,7 +31,9 @@ class fake_store : public core::store {
   void savepoint() override {}
   void release_savepoint() override {}
   void rollback_to_savepoint() override {}
+  bool transaction_open() override { return true; }
   bool remember_event(std::string_view, core::timestamp) override { return true; }
+  bool seen_event(std::string_view) override { return false; }
 
   core::id_t create_incident(const core::incident& i) override {
     incidents.push_back(i);

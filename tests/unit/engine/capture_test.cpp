@@ -124,7 +124,7 @@ TEST_CASE("a redelivered message is stored once") {
   bot b;
   b.start_db("inc-db");
   b.say("m1", "bob", "inc-db", "first text", t(1));
-  SUBCASE("through the dispatcher: the inbox says duplicate") {
+  SUBCASE("through the dispatcher: a duplicate (its timeline entry remembers it)") {
     const auto out = b.say("m1", "bob", "inc-db", "first text", t(1));
     CHECK(out.empty());
     CHECK(b.outcome().duplicate);

@@ -101,6 +101,30 @@ TEST_CASE("an event that throws is rolled back alone, the rest of the batch comm
   }
 }
 
+TEST_CASE("a message whose failure ended the transaction fails the whole batch") {
+  bot b;
+  b.start_db("inc-db");
+  // What SQLite does after an I/O error: the statement fails and the transaction is gone with it.
+  b.db.hook = [&b](std::string_view op, std::string_view detail) {
+    if (op != "add_entry" || detail != "boom") return;
+    b.real.rollback();
+    throw store_error("storage: add_entry_if_new: disk I/O error");
+  };
+  const std::vector<event> batch{msg("m1", "first", t(1)), msg("m2", "boom", t(2)), msg("m3", "third", t(3))};
+  CHECK_THROWS_AS(b.disp.process(std::span<const event>{batch}), store_error);
+  b.db.hook = nullptr;
+  CHECK_FALSE(b.db.transaction_open());
+  CHECK_FALSE(b.db.entry_by_source("m1").has_value());
+  CHECK_FALSE(b.db.entry_by_source("m3").has_value());
+  // Nothing of it was stored, so nothing of it was acknowledged: the redelivery is handled in full.
+  b.send_batch(batch);
+  for (const auto& o : b.outcomes) {
+    CHECK(o.error.empty());
+    CHECK_FALSE(o.duplicate);
+  }
+  CHECK(b.entry("m2").text == "boom");
+}
+
 TEST_CASE("a command that fails half way leaves nothing behind, and says nothing") {
   bot b;
   fail_on(b, "add_entry", "boom");  // the declaration entry: after the incident row is written
@@ -138,12 +162,96 @@ TEST_CASE("a failure while queueing a reply rolls the whole event back, replies 
 TEST_CASE("a failure in the inbox itself is that event's error") {
   bot b;
   b.start_db("inc-db");
-  fail_on(b, "remember_event", "msg:m2");
-  b.send_batch({msg("m1", "first", t(1)), msg("m2", "second", t(2))});
-  CHECK(b.outcomes[0].error.empty());
-  CHECK(b.outcomes[1].error == "injected failure in remember_event: msg:m2");
-  CHECK(b.db.entry_by_source("m1").has_value());
-  CHECK_FALSE(b.db.entry_by_source("m2").has_value());
+  SUBCASE("writing it (a message that is not captured)") {
+    fail_on(b, "remember_event", "msg:m2");
+    b.send_batch({msg("m1", "first", t(1), "general"), msg("m2", "second", t(2), "general")});
+    CHECK(b.outcomes[0].error.empty());
+    CHECK(b.outcomes[1].error == "injected failure in remember_event: msg:m2");
+    b.db.hook = nullptr;
+    b.send_batch({msg("m1", "first", t(1), "general"), msg("m2", "second", t(2), "general")});
+    CHECK(b.outcomes[0].duplicate);
+    CHECK_FALSE(b.outcomes[1].duplicate);  // it was not remembered: the redelivery is handled
+  }
+  SUBCASE("reading it (a captured message)") {
+    fail_on(b, "seen_event", "msg:m2");
+    b.send_batch({msg("m1", "first", t(1)), msg("m2", "second", t(2))});
+    CHECK(b.outcomes[0].error.empty());
+    CHECK(b.outcomes[1].error == "injected failure in seen_event: msg:m2");
+    CHECK(b.db.entry_by_source("m1").has_value());
+    CHECK_FALSE(b.db.entry_by_source("m2").has_value());
+  }
+}
+
+TEST_CASE("a captured message is remembered by its timeline entry, not by an inbox row") {
+  bot b;
+  b.start_db("inc-db");
+  std::vector<std::string> calls;
+  b.db.hook = [&calls](std::string_view op, std::string_view detail) {
+    calls.push_back(std::string{op} + " " + std::string{detail});
+  };
+  b.send(msg("m1", "first", t(1)));
+  CHECK(b.outcome().error.empty());
+  CHECK_FALSE(b.outcome().duplicate);
+  CHECK(calls == std::vector<std::string>{"seen_event msg:m1", "add_entry first"});
+  CHECK_FALSE(b.db.seen_event("msg:m1"));
+
+  calls.clear();
+  b.send(msg("m1", "first", t(1)));
+  CHECK(b.outcome().duplicate);
+  CHECK(b.outcome().error.empty());
+  CHECK(b.timeline().size() == 2);
+  CHECK_FALSE(b.db.seen_event("msg:m1"));
+}
+
+TEST_CASE("a message that was not captured stays a duplicate once its channel has an incident") {
+  bot b;
+  b.send(msg("m1", "before the incident", t(1), "inc-db"));
+  CHECK_FALSE(b.outcome().duplicate);
+  CHECK(b.db.seen_event("msg:m1"));  // nothing on a timeline remembers it: the inbox does
+  b.start_db("inc-db");
+  b.send(msg("m1", "before the incident", t(1), "inc-db"));
+  CHECK(b.outcome().duplicate);
+  CHECK_FALSE(b.db.entry_by_source("m1").has_value());
+  b.send(msg("m2", "during the incident", t(2), "inc-db"));
+  CHECK_FALSE(b.outcome().duplicate);
+  CHECK(b.db.entry_by_source("m2").has_value());
+}
+
+TEST_CASE("a message remembered in the inbox by an older version is a duplicate") {
+  bot b;
+  b.start_db("inc-db");
+  b.db.begin();
+  CHECK(b.db.remember_event("msg:m1", t(1)));
+  b.db.commit();
+  b.send(msg("m1", "first", t(1)));
+  CHECK(b.outcome().duplicate);
+  CHECK_FALSE(b.db.entry_by_source("m1").has_value());
+}
+
+TEST_CASE("the bot's own message is remembered in the inbox") {
+  bot b;
+  b.start_db("inc-db");
+  b.send(message_posted{"m1", "inc-db", "kintsugi", "✅ done", t(1), true, {}});
+  CHECK_FALSE(b.outcome().duplicate);
+  CHECK(b.db.seen_event("msg:m1"));
+  b.send(message_posted{"m1", "inc-db", "kintsugi", "✅ done", t(1), true, {}});
+  CHECK(b.outcome().duplicate);
+  CHECK_FALSE(b.db.entry_by_source("m1").has_value());
+}
+
+TEST_CASE("a message rolled back with its batch's event is neither captured nor remembered") {
+  bot b;
+  b.start_db("inc-db");
+  fail_on(b, "add_entry", "boom");
+  b.send_batch({msg("m1", "boom", t(1)), msg("m2", "boom", t(2), "general")});
+  CHECK_FALSE(b.outcomes[0].error.empty());
+  CHECK(b.outcomes[1].error.empty());  // not captured: add_entry is never called for it
+  CHECK_FALSE(b.db.seen_event("msg:m1"));
+  CHECK_FALSE(b.db.entry_by_source("m1").has_value());
+  b.db.hook = nullptr;
+  b.send(msg("m1", "boom", t(1)));
+  CHECK_FALSE(b.outcome().duplicate);
+  CHECK(b.entry("m1").text == "boom");
 }
 
 TEST_CASE("an empty batch does nothing") {

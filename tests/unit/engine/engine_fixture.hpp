@@ -54,9 +54,10 @@ class faulty_store final : public store {
  public:
   explicit faulty_store(store& inner) : inner_(inner) {}
 
-  // Called before the named write with a detail: add_entry (the text), create_incident (the title),
-  // remember_event (the key), enqueue (the action rendered by show()), add_action (the text),
-  // update_incident (the title), set_reminder (the kind). Throw from it to make that call fail.
+  // Called before the named call with a detail: add_entry (the text; add_entry_if_new fires it too),
+  // create_incident (the title), remember_event and seen_event (the key), enqueue (the action rendered by show()),
+  // add_action (the text), update_incident (the title), set_reminder (the kind). Throw from it to make that call
+  // fail.
   std::function<void(std::string_view op, std::string_view detail)> hook;
 
   void begin() override { inner_.begin(); }
@@ -65,10 +66,15 @@ class faulty_store final : public store {
   void savepoint() override { inner_.savepoint(); }
   void release_savepoint() override { inner_.release_savepoint(); }
   void rollback_to_savepoint() override { inner_.rollback_to_savepoint(); }
+  bool transaction_open() override { return inner_.transaction_open(); }
 
   bool remember_event(std::string_view key, timestamp when) override {
     fire("remember_event", key);
     return inner_.remember_event(key, when);
+  }
+  bool seen_event(std::string_view key) override {
+    fire("seen_event", key);
+    return inner_.seen_event(key);
   }
 
   id_t create_incident(const incident& i) override {
@@ -87,6 +93,10 @@ class faulty_store final : public store {
   id_t add_entry(const timeline_entry& e) override {
     fire("add_entry", e.text);
     return inner_.add_entry(e);
+  }
+  bool add_entry_if_new(const timeline_entry& e) override {
+    fire("add_entry", e.text);
+    return inner_.add_entry_if_new(e);
   }
   void update_entry(const timeline_entry& e) override { inner_.update_entry(e); }
   std::optional<timeline_entry> entry_by_source(std::string_view source_id) override { return inner_.entry_by_source(source_id); }

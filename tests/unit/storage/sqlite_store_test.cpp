@@ -255,6 +255,22 @@ TEST_CASE("sqlite_store: the inbox remembers each event key once") {
   });
 }
 
+TEST_CASE("sqlite_store: seen_event reads the inbox without writing to it") {
+  on_both([](sqlite_store& s) {
+    CHECK_FALSE(s.seen_event("msg:C1:1700000000.000100"));
+    CHECK_FALSE(s.seen_event("msg:C1:1700000000.000100"));  // asking remembers nothing
+    CHECK(s.remember_event("msg:C1:1700000000.000100", at(0)));
+    CHECK(s.seen_event("msg:C1:1700000000.000100"));
+    CHECK_FALSE(s.seen_event("msg:c1:1700000000.000100"));
+    CHECK_FALSE(s.seen_event(""));  // remember_event keeps nothing for an empty key
+    s.begin();
+    CHECK(s.remember_event("msg:rolled-back", at(1)));
+    CHECK(s.seen_event("msg:rolled-back"));
+    s.rollback();
+    CHECK_FALSE(s.seen_event("msg:rolled-back"));
+  });
+}
+
 TEST_CASE("sqlite_store: an incident round-trips every field") {
   on_both([](sqlite_store& s) {
     const core::incident want = full_incident();
@@ -319,6 +335,67 @@ TEST_CASE("sqlite_store: incident_in_channel is the newest incident of that chan
     CHECK_FALSE(s.incident_in_channel("C-none").has_value());
     CHECK_FALSE(s.incident_in_channel("").has_value());
   });
+}
+
+TEST_CASE("sqlite_store: incident_in_channel inside a transaction sees every change, also after rollbacks") {
+  on_both([](sqlite_store& s) {
+    s.begin();
+    CHECK_FALSE(s.incident_in_channel("C-db").has_value());  // remembered as "none"
+    const auto first = s.create_incident(plain_incident("C-db", at(0)));
+    REQUIRE(s.incident_in_channel("C-db").has_value());
+    CHECK(s.incident_in_channel("C-db")->id == first);
+
+    core::incident moved = *s.find_incident(first);
+    moved.channel = "C-db-2";  // the platform created the channel: from now on it is known by its id
+    moved.title = "renamed";
+    s.update_incident(moved);
+    CHECK_FALSE(s.incident_in_channel("C-db").has_value());
+    CHECK(s.incident_in_channel("C-db-2")->title == "renamed");
+
+    s.savepoint();
+    const auto second = s.create_incident(plain_incident("C-web", at(1)));
+    CHECK(s.incident_in_channel("C-web")->id == second);
+    moved.title = "renamed again";
+    s.update_incident(moved);
+    CHECK(s.incident_in_channel("C-db-2")->title == "renamed again");
+    s.rollback_to_savepoint();
+    CHECK_FALSE(s.incident_in_channel("C-web").has_value());
+    CHECK(s.incident_in_channel("C-db-2")->title == "renamed");
+    s.commit();
+
+    CHECK(s.incident_in_channel("C-db-2")->title == "renamed");
+    s.begin();
+    CHECK(s.incident_in_channel("C-db-2")->title == "renamed");
+    s.create_incident(plain_incident("C-ops", at(2)));
+    CHECK(s.incident_in_channel("C-ops").has_value());
+    s.rollback();
+    CHECK_FALSE(s.incident_in_channel("C-ops").has_value());
+    s.begin();
+    CHECK_FALSE(s.incident_in_channel("C-ops").has_value());
+    s.commit();
+  });
+}
+
+TEST_CASE("sqlite_store: incident_in_channel sees what another connection committed between transactions") {
+  const kintsugi::test::temp_dir dir;
+  sqlite_store mine{dir.file("kintsugi.db")};
+  sqlite_store other{dir.file("kintsugi.db")};
+  const auto id = other.create_incident(plain_incident("C-db", at(0)));
+  mine.begin();
+  CHECK(mine.incident_in_channel("C-db")->title == "incident in C-db");
+  CHECK_FALSE(mine.incident_in_channel("C-web").has_value());
+  mine.commit();
+
+  core::incident changed = *other.find_incident(id);
+  changed.title = "changed elsewhere";
+  other.update_incident(changed);
+  other.create_incident(plain_incident("C-web", at(1)));
+  // Outside a transaction the answer is always read afresh.
+  CHECK(mine.incident_in_channel("C-db")->title == "changed elsewhere");
+  mine.begin();
+  CHECK(mine.incident_in_channel("C-db")->title == "changed elsewhere");
+  CHECK(mine.incident_in_channel("C-web").has_value());
+  mine.commit();
 }
 
 TEST_CASE("sqlite_store: incidents_since and open_incidents") {
@@ -396,6 +473,24 @@ TEST_CASE("sqlite_store: a platform message is captured once, the bot's entries 
     CHECK(all[2].source_id.empty());
     CHECK(all[2].author == "kintsugi");
     CHECK(all[2].kind == core::entry_kind::status);
+  });
+}
+
+TEST_CASE("sqlite_store: add_entry_if_new adds a platform message once and always adds the bot's entries") {
+  on_both([](sqlite_store& s) {
+    const auto incident = s.create_incident(plain_incident("C-1", at(0)));
+    CHECK(s.add_entry_if_new(message(incident, "m1", at(1), "first")));
+    CHECK_FALSE(s.add_entry_if_new(message(incident, "m1", at(2), "again")));
+    CHECK(s.add_entry_if_new(message(incident, "m2", at(3), "second")));
+    CHECK(s.add_entry_if_new(bot_entry(incident, at(4), "status: identified")));
+    CHECK(s.add_entry_if_new(bot_entry(incident, at(4), "status: identified")));
+    CHECK(texts(s.timeline(incident)) ==
+          std::vector<std::string>{"first", "second", "status: identified", "status: identified"});
+    CHECK(s.entry_by_source("m1")->at == at(1));
+    // Only the source id's uniqueness is forgiven: an entry of an incident that does not exist is still refused.
+    CHECK(store_error_of([&] { s.add_entry_if_new(message(42, "m3", at(5), "orphan")); }).find("add_entry_if_new") !=
+          std::string::npos);
+    CHECK_FALSE(s.entry_by_source("m3").has_value());
   });
 }
 
@@ -949,6 +1044,22 @@ TEST_CASE("sqlite_store: a savepoint rollback keeps earlier work of the same tra
     CHECK_FALSE(s.remember_event("e3", at(4)));
     CHECK(s.pending(10).empty());
     CHECK(s.find_incident(incident).has_value());
+  });
+}
+
+TEST_CASE("sqlite_store: transaction_open is true from begin to commit or rollback") {
+  on_both([](sqlite_store& s) {
+    CHECK_FALSE(s.transaction_open());
+    s.begin();
+    CHECK(s.transaction_open());
+    s.savepoint();
+    s.rollback_to_savepoint();
+    CHECK(s.transaction_open());
+    s.commit();
+    CHECK_FALSE(s.transaction_open());
+    s.begin();
+    s.rollback();
+    CHECK_FALSE(s.transaction_open());
   });
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The durability rule around the engine (DESIGN.md): an event is remembered in the inbox, handled, and what
-// it makes the bot say is queued in the outbox — all in one transaction. Events that arrive together commit
-// together (one fsync per batch); each has its own savepoint, so one bad event never undoes the others.
+// it makes the bot say is queued in the outbox — all in one transaction. (A captured chat message is remembered
+// by its timeline entry instead, which is unique by message id.) Events that arrive together commit
+// together (one fsync per batch); each has its own savepoint, so one bad event never undoes the others (a chat
+// message needs none: it writes one row in one statement, which fails as a whole).
 // Only after the commit is the outbox delivered, and each item is marked sent once delivered.
 #include <functional>
 #include <span>
@@ -31,6 +33,9 @@ class dispatcher {
   std::size_t deliver(const deliver_fn& send, timestamp now, std::size_t limit = 1000);
 
  private:
+  // Stores one chat message (`e` holds it); false when it was there already.
+  bool take_message(const message_posted& m, const event& e);
+
   store& store_;
   engine& engine_;
 };

@@ -17,6 +17,13 @@ struct engine_options {
   reminder_policy reminders;            // prompts, nudges and reminders (core/schedule.hpp)
 };
 
+// What capture() did with a chat message.
+enum class capture_outcome {
+  added,         // it is on its incident's timeline now
+  already_there, // the timeline had it already (a redelivery)
+  ignored,       // not captured: no incident here, the incident is over, or the bot's own message
+};
+
 class engine {
  public:
   engine(store& s, engine_options options);
@@ -24,6 +31,10 @@ class engine {
   // Applies the event to the store and returns what to post. The caller owns the transaction and the
   // inbox (see dispatcher); handle() itself is not idempotent.
   actions handle(const event& e);
+  // What handle() does with a chat message (it never has anything to post), saying what became of it: the
+  // dispatcher needs no inbox row for a message whose timeline entry remembers it. It writes one row at most, in
+  // one statement, so the dispatcher gives it no savepoint: keep it so.
+  capture_outcome capture(const message_posted& m);
 
   const engine_options& options() const { return options_; }
 

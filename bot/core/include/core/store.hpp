@@ -47,9 +47,14 @@ class store {
   virtual void savepoint() = 0;
   virtual void release_savepoint() = 0;
   virtual void rollback_to_savepoint() = 0;
+  // Whether the transaction begin() opened is still open: SQLite ends it on its own after some failures (an I/O
+  // error, a full disk), and then nothing of it is left to commit.
+  virtual bool transaction_open() = 0;
 
   // Inbox: true the first time `key` is seen, false for a redelivery.
   virtual bool remember_event(std::string_view key, timestamp at) = 0;
+  // Inbox, read only: whether remember_event(key) was called before (and not rolled back).
+  virtual bool seen_event(std::string_view key) = 0;
 
   // Incidents.
   virtual id_t create_incident(const incident& i) = 0;  // returns the new id (1, 2, 3…)
@@ -65,6 +70,13 @@ class store {
   virtual id_t add_entry(const timeline_entry& e) = 0;
   virtual void update_entry(const timeline_entry& e) = 0;
   virtual std::optional<timeline_entry> entry_by_source(std::string_view source_id) = 0;
+  // Adds `e` unless an entry with its source id is there already; true when it was added. An entry without a
+  // source id is always added. This default asks first; a store with a unique index does both in one step.
+  virtual bool add_entry_if_new(const timeline_entry& e) {
+    if (!e.source_id.empty() && entry_by_source(e.source_id)) return false;
+    add_entry(e);
+    return true;
+  }
   // Entries of an incident in time order (ties by insertion); `last` > 0 keeps only the last ones.
   virtual std::vector<timeline_entry> timeline(id_t incident_id, std::size_t last = 0) = 0;
   // The newest captured chat message of an incident (kind message, with a source id), where a backfill picks
