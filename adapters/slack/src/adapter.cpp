@@ -234,7 +234,7 @@ asio::awaitable<void> adapter::serve(connection_ptr c) {
         log_->warn("slack websocket conn={} dropped: {}", c->id, text.error().message());
       break;
     }
-    auto incoming = decode_frame(*text);
+    auto incoming = decode_frame(*text, ctx_);
     if (auto* h = std::get_if<hello>(&incoming)) {
       on_hello(c, *h);
     } else if (auto* d = std::get_if<disconnect>(&incoming)) {
@@ -327,7 +327,7 @@ asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
   std::string tell;
   switch (env.type) {
     case envelope_type::events_api: {
-      auto r = decode_events_api(env, ctx_);
+      auto r = env.events ? std::move(*env.events) : decode_events_api(env, ctx_);
       if (!r.error.empty() && log_) log_->warn("slack events_api payload unreadable: {}", r.error);
       if (log_)
         log_->debug("slack event id={} type={} retry={} conn={}", r.event_id, r.event_type, env.retry_attempt, c->id);

@@ -128,7 +128,10 @@ std::string_view raw_member(std::string_view text, std::string_view key) {
   return found;
 }
 
-frame decode_frame_unchecked(std::string_view text) {
+// An Events API body (Events API section below).
+events_api_result decode_events_api_body(element body, const context& ctx);
+
+frame decode_frame_unchecked(std::string_view text, const context* ctx) {
   if (text.empty()) return malformed{"empty frame"};
   const detail::parsed doc(text);
   if (!doc.ok()) return malformed{"not JSON"};
@@ -148,6 +151,10 @@ frame decode_frame_unchecked(std::string_view text) {
     const auto payload = member(j, "payload");
     if (!payload || !payload->is_object()) {
       e.payload = "{}";
+      return e;
+    }
+    if (ctx != nullptr && e.type == envelope_type::events_api) {
+      e.events = decode_events_api_body(*payload, *ctx);
       return e;
     }
     // The payload's own text, as sent (the frame is valid JSON by now).
@@ -177,15 +184,19 @@ frame decode_frame_unchecked(std::string_view text) {
   return malformed{"unknown frame type '" + std::string(t.substr(0, 64)) + "'"};
 }
 
-}  // namespace
-
-frame decode_frame(std::string_view text) {
+frame decode_frame(std::string_view text, const context* ctx) {
   try {
-    return decode_frame_unchecked(text);
+    return decode_frame_unchecked(text, ctx);
   } catch (const std::exception& e) {  // only allocation failures can get here
     return malformed{e.what()};
   }
 }
+
+}  // namespace
+
+frame decode_frame(std::string_view text) { return decode_frame(text, nullptr); }
+
+frame decode_frame(std::string_view text, const context& ctx) { return decode_frame(text, &ctx); }
 
 std::string encode_ack(std::string_view envelope_id, std::string_view payload_json) {
   using detail::json;
@@ -431,14 +442,8 @@ void decode_event(element ev, element body, const context& ctx, events_api_resul
   }
 }
 
-events_api_result decode_events_api_unchecked(std::string_view payload, const context& ctx) {
+events_api_result decode_events_api_body(element body, const context& ctx) {
   events_api_result out;
-  const detail::parsed doc(payload);
-  const element body = doc.root();
-  if (!doc.ok() || !body.is_object()) {
-    out.error = !doc.ok() ? "not JSON" : "not a JSON object";
-    return out;
-  }
   out.type = std::string(str(body, "type"));
   out.event_id = std::string(str(body, "event_id"));
   if (out.type == "url_verification") {
@@ -462,6 +467,17 @@ events_api_result decode_events_api_unchecked(std::string_view payload, const co
   return out;
 }
 
+events_api_result decode_events_api_unchecked(std::string_view payload, const context& ctx) {
+  const detail::parsed doc(payload);
+  const element body = doc.root();
+  if (!doc.ok() || !body.is_object()) {
+    events_api_result out;
+    out.error = !doc.ok() ? "not JSON" : "not a JSON object";
+    return out;
+  }
+  return decode_events_api_body(body, ctx);
+}
+
 }  // namespace
 
 events_api_result decode_events_api(std::string_view payload, const context& ctx) {
@@ -474,6 +490,8 @@ events_api_result decode_events_api(std::string_view payload, const context& ctx
   }
 }
 
-events_api_result decode_events_api(const envelope& e, const context& ctx) { return decode_events_api(e.payload, ctx); }
+events_api_result decode_events_api(const envelope& e, const context& ctx) {
+  return e.events ? *e.events : decode_events_api(e.payload, ctx);
+}
 
 }  // namespace kintsugi::slack

@@ -197,6 +197,48 @@ TEST_SUITE("slack codec: socket mode frames") {
     CHECK(slack::decode_events_api(env, {}).type == "a\\");
   }
 
+  TEST_CASE("decode_frame with the bot's context decodes an events_api payload in the same parse") {
+    const slack::context c{"U333", "B333"};
+    std::vector<std::string> frames;
+    for (const char* file : {"socket_mode/envelope_events_api_message.json", "socket_mode/envelope_events_api_app_mention.json"})
+      frames.push_back(fixture(file));
+    // The bot's own message, an edit and an envelope whose payload is not an Events API object.
+    frames.push_back(R"({"envelope_id":"e1","type":"events_api","payload":{"type":"event_callback","event_id":"Ev1",)"
+                     R"("event":{"type":"message","user":"U333","text":"mine","ts":"1610241741.000200","channel":"C1"}}})");
+    frames.push_back(R"({"envelope_id":"e2","type":"events_api","payload":{"type":"event_callback","event_id":"Ev2",)"
+                     R"("event":{"type":"message","subtype":"message_changed","channel":"C1","ts":"1610241742.000100",)"
+                     R"("message":{"type":"message","user":"U1","text":"new","ts":"1610241741.000200"},)"
+                     R"("previous_message":{"type":"message","user":"U1","text":"old","ts":"1610241741.000200"}}}})");
+    frames.push_back(R"({"envelope_id":"e3","type":"events_api","payload":{"type":[1]}})");
+    for (const auto& text : frames) {
+      CAPTURE(text);
+      const auto plain = as<slack::envelope>(slack::decode_frame(text));
+      const auto fast = as<slack::envelope>(slack::decode_frame(text, c));
+      CHECK_FALSE(plain.events.has_value());
+      REQUIRE(fast.events.has_value());
+      CHECK(fast.payload.empty());
+      CHECK(fast.envelope_id == plain.envelope_id);
+      const auto& once = *fast.events;
+      const auto twice = slack::decode_events_api(plain.payload, c);
+      CHECK(once.type == twice.type);
+      CHECK(once.event_id == twice.event_id);
+      CHECK(once.event_type == twice.event_type);
+      CHECK(once.dedupe_key == twice.dedupe_key);
+      CHECK(once.error == twice.error);
+      REQUIRE(once.events.size() == twice.events.size());
+      for (std::size_t i = 0; i < once.events.size(); ++i) {
+        CHECK(core::idempotency_key(once.events[i]) == core::idempotency_key(twice.events[i]));
+        CHECK(core::time_of(once.events[i]) == core::time_of(twice.events[i]));
+      }
+      // decode_events_api(envelope) gives the same either way.
+      CHECK(slack::decode_events_api(fast, c).dedupe_key == twice.dedupe_key);
+    }
+    // Other envelopes keep their payload text for their own decoders.
+    const auto slash = as<slack::envelope>(slack::decode_frame(fixture("socket_mode/envelope_slash_commands.json"), c));
+    CHECK_FALSE(slash.events.has_value());
+    CHECK_FALSE(slash.payload.empty());
+  }
+
   TEST_CASE("an ack carries the envelope id, escaped, and a payload only when given") {
     CHECK(slack::encode_ack("e1", "") == R"({"envelope_id":"e1"})");
     CHECK(json::parse(slack::encode_ack("a\"b", ""))["envelope_id"] == "a\"b");

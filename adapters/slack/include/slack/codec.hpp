@@ -15,6 +15,26 @@
 
 namespace kintsugi::slack {
 
+// ---- What an Events API payload says (decode_events_api, below) ----
+
+// Who the bot is, from auth.test: its own messages are marked from_bot.
+struct context {
+  std::string bot_user_id;  // auth.test user_id ("U…")
+  std::string bot_id;       // auth.test bot_id ("B…")
+};
+
+struct events_api_result {
+  std::string type;        // "event_callback", "url_verification", "app_rate_limited", …
+  std::string event_id;    // as sent; empty in older payloads (see dedupe_key)
+  std::string event_type;  // the inner event's type/subtype, for the log ("message/message_changed")
+  std::string challenge;   // url_verification: the value to echo back
+  std::vector<core::event> events;  // zero or one today; a vector so a payload may carry more
+  // event_id, or for older payloads without one "<event type>:<channel>:<event_ts>:<user>", so that a
+  // redelivery can still be recognised.
+  std::string dedupe_key;
+  std::string error;       // non-empty: the body was not an Events API object (nothing else is set)
+};
+
 // ---- Socket Mode frames (PROTOCOLS.md §1) ----
 
 struct hello {
@@ -40,6 +60,9 @@ struct envelope {
   int retry_attempt = 0;
   std::string retry_reason;
   std::string payload;  // the payload object as JSON text, as sent ("{}" when absent)
+  // Set by decode_frame(text, ctx) for an events_api envelope: its payload decoded in the same parse. `payload` is
+  // then left empty: nothing else reads it.
+  std::optional<events_api_result> events;
 };
 
 struct malformed {
@@ -50,6 +73,9 @@ using frame = std::variant<hello, disconnect, envelope, malformed>;
 
 // One text frame from the Socket Mode websocket. Never throws.
 frame decode_frame(std::string_view text);
+// The same, and an events_api envelope's payload is decoded at once as decode_events_api(payload, ctx) would:
+// one parse per envelope on the hot path instead of two.
+frame decode_frame(std::string_view text, const context& ctx);
 
 // The acknowledgement for an envelope: {"envelope_id":"…"} plus "payload" when `payload_json` is a JSON
 // object (only send one when the envelope accepts_response_payload).
@@ -80,24 +106,6 @@ std::optional<message_ref> split_message_id(std::string_view id);
 std::string unescape_text(std::string_view text);
 
 // ---- Events API (PROTOCOLS.md §2.4, §3) ----
-
-// Who the bot is, from auth.test: its own messages are marked from_bot.
-struct context {
-  std::string bot_user_id;  // auth.test user_id ("U…")
-  std::string bot_id;       // auth.test bot_id ("B…")
-};
-
-struct events_api_result {
-  std::string type;        // "event_callback", "url_verification", "app_rate_limited", …
-  std::string event_id;    // as sent; empty in older payloads (see dedupe_key)
-  std::string event_type;  // the inner event's type/subtype, for the log ("message/message_changed")
-  std::string challenge;   // url_verification: the value to echo back
-  std::vector<core::event> events;  // zero or one today; a vector so a payload may carry more
-  // event_id, or for older payloads without one "<event type>:<channel>:<event_ts>:<user>", so that a
-  // redelivery can still be recognised.
-  std::string dedupe_key;
-  std::string error;       // non-empty: the body was not an Events API object (nothing else is set)
-};
 
 // The body of an HTTP Events API request or the payload of an "events_api" envelope.
 // Mapping (unknown types and subtypes give no events, never an error):
