@@ -55,6 +55,7 @@ class host {
   };
   void enqueue(std::vector<pending_event> items);
   void drain();
+  void resume(std::vector<pending_event>& batch, std::vector<core::event_outcome>& outcomes);
 
   core::store& store_;
   core::dispatcher dispatcher_;
