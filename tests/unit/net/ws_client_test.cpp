@@ -10,11 +10,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -214,6 +217,29 @@ asio::awaitable<void> hello_then_burst(net::ws_client* client, std::string url, 
   }
 }
 
+// One read; what it ended with goes to `result`.
+asio::awaitable<void> read_once(net::ws_client* client, std::shared_ptr<std::optional<std::string>> result) {
+  auto r = co_await client->read();
+  *result = r ? "text:" + *r : "error:" + r.error().message();
+}
+
+// Connects and keeps a read pending (pongs are seen while reading) for `quiet_for`, then closes. Returns whether the
+// connection was still open then, and what the read ended with.
+asio::awaitable<std::vector<std::string>> quiet_but_alive(net::ws_client* client, std::string url,
+                                                          std::chrono::milliseconds quiet_for) {
+  std::vector<std::string> out;
+  if (!co_await client->connect(url)) co_return out;
+  const auto ex = co_await asio::this_coro::executor;
+  auto read_result = std::make_shared<std::optional<std::string>>();
+  asio::co_spawn(ex, read_once(client, read_result), asio::detached);
+  asio::steady_timer wait(ex, quiet_for);
+  co_await wait.async_wait(asio::use_awaitable);
+  out.push_back(client->is_open() ? "open" : "closed");
+  out.push_back(read_result->value_or("reading"));
+  (void)co_await client->close();
+  co_return out;
+}
+
 }  // namespace
 
 TEST_CASE("ws_client: abort ends a pending read or connect at once and leaves the io_context with no work") {
@@ -378,6 +404,19 @@ TEST_CASE("ws_client: the idle timeout fires when the server goes silent") {
   CHECK(out.elapsed >= 100ms);
   CHECK(out.elapsed < 2s);
   CHECK_FALSE(client.is_open());
+}
+
+TEST_CASE("ws_client: a quiet server that answers pings keeps the connection past the idle timeout") {
+  net_fixture f;
+  fake_tls_server server(f.io, f.ca.server_context());
+  auto seen = std::make_shared<server_log>();
+  // The server says nothing but keeps reading, so it answers the client's pings.
+  server.on_websocket("/ws", [seen](session_ptr s) { return collect_until_close(std::move(s), seen); });
+  net::ws_client client(f.io.get_executor(), f.client_tls, {.idle_timeout = 100ms}, f.log);
+  const auto out = run_coro_test(f.io, quiet_but_alive(&client, server.url("wss", "/ws"), 450ms));
+  CHECK(out == std::vector<std::string>{"open", "reading"});
+  CHECK(seen->saw_close);
+  CHECK(f.log_text.str().find("ws idle") == std::string::npos);
 }
 
 TEST_CASE("ws_client: close sends what is queued, then the close frame") {

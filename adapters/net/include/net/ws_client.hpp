@@ -8,15 +8,15 @@
 // - write() / write_front(): queue a text message and return at once. One writer coroutine per
 //   connection drains the queue, so any number of coroutines may write. write_front() jumps ahead of
 //   every ordinary message not yet started (acks, pongs); urgent messages keep their order among themselves.
-// - Liveness: Beast's timeout::suggested(client) with our idle timeout: after idle_timeout / 2 without
-//   any byte from the server a ping is sent, and if nothing (frame or pong) arrives by idle_timeout,
-//   read() fails with errc::idle_timeout.
+// - Liveness: a watchdog checks a few times per idle_timeout (not Beast's idle timer, which is re-armed on every
+//   read): after idle_timeout / 2 without a frame from the server a ping is sent, and if nothing (message, ping,
+//   pong or close) arrives by idle_timeout, the connection is cut off and read() fails with errc::idle_timeout.
 // - Frames: a binary message is skipped: read() returns errc::binary_frame and the connection stays open
 //   (read again). A protocol violation (bad opcode, invalid UTF-8 in a text frame, oversize message)
 //   fails the connection as RFC 6455 requires: errc::protocol_error or message_too_big, then closed.
 //   Any error other than binary_frame means the connection is gone: connect() again. Failing a
 //   connection sends a close frame and waits for the peer's close (TLS close_notify included); a peer
-//   that never answers is cut off by the idle timer, so that read() returns within idle_timeout.
+//   that never answers is cut off by the watchdog, so that read() returns within about idle_timeout.
 // The client must outlive the coroutines that use it; it is neither copied nor moved.
 #include <net/error.hpp>
 #include <net/http_message.hpp>
