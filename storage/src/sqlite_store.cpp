@@ -580,6 +580,12 @@ class checkpointer {
   checkpointer(const checkpointer&) = delete;
   checkpointer& operator=(const checkpointer&) = delete;
 
+  wal_checkpoint_report report(std::size_t passes, std::chrono::milliseconds timeout) {
+    std::unique_lock lock{mutex_};
+    passed_.wait_for(lock, timeout, [&] { return report_.passes >= passes; });
+    return report_;
+  }
+
  private:
   // After each commit, on the writer's thread, with the WAL's size in pages.
   static int on_commit(void* self, sqlite3* db, const char* schema, int pages) {
@@ -606,19 +612,38 @@ class checkpointer {
         due_ = false;
       }
       try {
-        if (!db) db.emplace(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
-        sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        if (!db) {
+          db.emplace(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
+          // A connection learns that the database is in WAL mode from its first read. Until then a checkpoint
+          // does nothing at all: it reports -1 frames, and the WAL grew to the writer's fallback every time.
+          db->exec("SELECT count(*) FROM sqlite_schema");
+        }
+        int frames = -1;
+        int copied = -1;
+        sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+        ran(frames, copied);
       } catch (const std::exception&) {
         db.reset();  // the writer's fallback keeps the WAL bounded; try again on the next signal
+        ran(-1, -1);
       }
     }
   }
 
+  void ran(int frames, int copied) {
+    {
+      std::lock_guard lock{mutex_};
+      report_ = wal_checkpoint_report{report_.passes + 1, frames, copied};
+    }
+    passed_.notify_all();
+  }
+
   std::string path_;
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;    // due_ or stop_ set
+  std::condition_variable passed_;  // report_ updated
   bool due_ = false;
   bool stop_ = false;
+  wal_checkpoint_report report_;
   std::thread thread_;
 };
 
@@ -685,6 +710,10 @@ sqlite_store::~sqlite_store() = default;
 
 int sqlite_store::schema_version() {
   return guarded("schema_version", [&] { return pragma_int(impl_->db, "user_version"); });
+}
+
+wal_checkpoint_report sqlite_store::wal_checkpoints(std::size_t passes, std::chrono::milliseconds timeout) {
+  return impl_->wal ? impl_->wal->report(passes, timeout) : wal_checkpoint_report{};
 }
 
 int sqlite_store::latest_schema_version() noexcept {

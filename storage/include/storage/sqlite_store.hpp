@@ -41,6 +41,14 @@ struct sqlite_options {
   std::chrono::milliseconds busy_timeout{5000};
 };
 
+// What the background WAL checkpointer of a file database has done: the passes it ran, and the WAL frames the
+// last one found and copied into the database file (-1 when it could not run).
+struct wal_checkpoint_report {
+  std::size_t passes = 0;
+  int frames = 0;
+  int copied = 0;
+};
+
 class sqlite_store final : public core::store {
  public:
   // `path` is a file name (created if missing) or ":memory:". Throws core::store_error when the file
@@ -55,6 +63,10 @@ class sqlite_store final : public core::store {
   // The database's schema version (PRAGMA user_version), and the newest one this build knows.
   int schema_version();
   static int latest_schema_version() noexcept;
+
+  // The checkpointer's report once it has run at least `passes` passes, or once `timeout` has passed (for tests
+  // and diagnostics). An in-memory database has no WAL and never reports a pass.
+  wal_checkpoint_report wal_checkpoints(std::size_t passes = 0, std::chrono::milliseconds timeout = {});
 
   void begin() override;
   void commit() override;

@@ -1246,6 +1246,31 @@ TEST_CASE("sqlite_store: another application's SQLite database is refused") {
   CHECK(store_error_of([&] { sqlite_store s{path}; }).find("application_id 42") != std::string::npos);
 }
 
+TEST_CASE("sqlite_store: a file's WAL is checkpointed in the background and then written from its start again") {
+  const kintsugi::test::temp_dir dir;
+  const std::string path = dir.file("kintsugi.db");
+  sqlite_store s{path};
+  CHECK(s.wal_checkpoints().passes == 0);
+  const auto incident = s.create_incident(plain_incident("C-1", at(0)));
+  // ~4.5 MB in one commit: past the 1000 pages (4 MB) that call for a checkpoint.
+  const std::string text(3000, 'x');
+  auto write_batch = [&](int first) {
+    s.begin();
+    for (int i = first; i < first + 1500; ++i) s.add_entry_if_new(message(incident, "m" + std::to_string(i), at(1), text));
+    s.commit();
+  };
+  write_batch(0);
+  const auto report = s.wal_checkpoints(1, std::chrono::minutes{1});
+  REQUIRE(report.passes >= 1);
+  CHECK(report.frames >= 1000);  // it saw the WAL (a connection that never read the file sees none: -1)
+  CHECK(report.copied == report.frames);
+  const auto wal_size = std::filesystem::file_size(path + "-wal");
+  // Everything was copied, so the next commit rewinds the WAL instead of growing it.
+  write_batch(1500);
+  CHECK(std::filesystem::file_size(path + "-wal") <= wal_size + 64 * 1024);
+  CHECK(s.timeline(incident).size() == 3000);
+}
+
 TEST_CASE("sqlite_store: a path that cannot be opened is a store_error") {
   const kintsugi::test::temp_dir dir;
   const std::string path = dir.file("missing/dir/kintsugi.db");
