@@ -237,8 +237,8 @@ asio::awaitable<void> adapter::socket_loop() {
   }
 }
 
-asio::awaitable<bool> adapter::submit_all(std::vector<core::event> events) {
-  auto outcome = co_await host_.submit_all(std::move(events));
+asio::awaitable<bool> adapter::submit_all(std::vector<core::event> events, runtime::host::lane lane) {
+  auto outcome = co_await host_.submit_all(std::move(events), lane);
   if (outcome.error.empty()) co_return true;
   if (log_) log_->error("mattermost event not stored: {}", outcome.error);
   co_return false;
@@ -279,7 +279,7 @@ asio::awaitable<void> adapter::resync() {
       }
       count += list.posts.size();
       auto events = list.events;
-      const bool stored = co_await submit_all(std::move(events));
+      const bool stored = co_await submit_all(std::move(events), runtime::host::lane::backfill);
       if (!stored) break;
       asio::co_spawn(ex_, learn(std::move(list.events)), log_exception(log_, "users lookup"));
       // since= answers at most 1000 posts: ask again from the newest one listed until a page comes back short.

@@ -366,8 +366,8 @@ asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
   if (!unknown.empty()) co_await learn(std::move(unknown));
 }
 
-asio::awaitable<bool> adapter::submit_all(std::vector<core::event> events) {
-  auto outcome = co_await host_.submit_all(std::move(events));
+asio::awaitable<bool> adapter::submit_all(std::vector<core::event> events, runtime::host::lane lane) {
+  auto outcome = co_await host_.submit_all(std::move(events), lane);
   if (outcome.error.empty()) co_return true;
   if (log_) log_->error("slack event not stored: {}", outcome.error);
   co_return false;
@@ -466,7 +466,7 @@ asio::awaitable<void> adapter::backfill() {
     const std::size_t count = events.size();
     auto unknown = note_unknown(events);
     if (known_channels_.insert(ch.channel).second) unknown.channels.push_back(ch.channel);
-    co_await submit_all(std::move(events));
+    co_await submit_all(std::move(events), runtime::host::lane::backfill);
     if (!unknown.empty()) co_await learn(std::move(unknown));
     if (log_ && count > 0) log_->info("slack backfilled channel={} messages={}", ch.channel, count);
   }

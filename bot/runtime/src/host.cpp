@@ -1,5 +1,6 @@
 #include "runtime/host.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -12,6 +13,11 @@
 namespace kintsugi::runtime {
 
 namespace asio = boost::asio;
+
+namespace {
+// Backfill events that join a commit of live ones: at most one per this many live events (and at least one).
+constexpr std::size_t backfill_share = 8;
+}  // namespace
 
 host::host(core::store& store, core::engine& engine, std::size_t max_batch)
     : store_(store), dispatcher_(store, engine), max_batch_(max_batch == 0 ? 1 : max_batch) {}
@@ -33,16 +39,16 @@ asio::awaitable<core::event_outcome> host::submit(core::event e) {
       [this](auto completion, core::event ev) {
         std::vector<pending_event> one;
         one.push_back(pending_event{std::move(ev), handler{std::move(completion)}});
-        enqueue(std::move(one));
+        enqueue(std::move(one), lane::live);
       },
       asio::use_awaitable, std::move(e));
 }
 
-asio::awaitable<core::event_outcome> host::submit_all(std::vector<core::event> events) {
+asio::awaitable<core::event_outcome> host::submit_all(std::vector<core::event> events, lane l) {
   if (events.empty()) co_return core::event_outcome{};
-  if (events.size() == 1) co_return co_await submit(std::move(events.front()));
+  if (events.size() == 1 && l == lane::live) co_return co_await submit(std::move(events.front()));
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(core::event_outcome)>(
-      [this](auto completion, std::vector<core::event> evs) {
+      [this, l](auto completion, std::vector<core::event> evs) {
         // Every event's outcome arrives on the storage thread, one after the other: no lock needed to join them.
         struct joined {
           handler done;
@@ -61,16 +67,17 @@ asio::awaitable<core::event_outcome> host::submit_all(std::vector<core::event> e
                                           if (--state->left == 0)
                                             asio::dispatch(asio::append(std::move(state->done), std::move(state->result)));
                                         }}});
-        enqueue(std::move(items));
+        enqueue(std::move(items), l);
       },
       asio::use_awaitable, std::move(events));
 }
 
-void host::enqueue(std::vector<pending_event> items) {
+void host::enqueue(std::vector<pending_event> items, lane l) {
   bool start = false;
   {
     std::lock_guard lock{mutex_};
-    for (auto& item : items) queue_.push_back(std::move(item));
+    auto& to = l == lane::live ? queue_ : backfill_;
+    for (auto& item : items) to.push_back(std::move(item));
     if (!draining_) {
       draining_ = true;
       start = true;
@@ -79,22 +86,29 @@ void host::enqueue(std::vector<pending_event> items) {
   if (start) asio::post(thread_, [this] { drain(); });
 }
 
+// The live events queued (up to a batch), then backfill: an eighth as many, or a batch when no live event waits.
+// Empty, and no longer draining, when both queues are.
+std::vector<host::pending_event> host::next_batch() {
+  std::vector<pending_event> batch;
+  std::lock_guard lock{mutex_};
+  const auto take = [&](std::deque<pending_event>& from, std::size_t n) {
+    for (; n > 0 && !from.empty(); --n) {
+      batch.push_back(std::move(from.front()));
+      from.pop_front();
+    }
+  };
+  take(queue_, max_batch_);
+  take(backfill_, batch.empty() ? max_batch_ : std::max<std::size_t>(1, batch.size() / backfill_share));
+  if (batch.empty()) draining_ = false;
+  return batch;
+}
+
 // On the storage thread: commit what has queued up, hand each submitter its outcome, and go again while more
 // arrived during the commit.
 void host::drain() {
   for (;;) {
-    std::vector<pending_event> batch;
-    {
-      std::lock_guard lock{mutex_};
-      if (queue_.empty()) {
-        draining_ = false;
-        return;
-      }
-      while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
+    std::vector<pending_event> batch = next_batch();
+    if (batch.empty()) return;
     std::vector<core::event> events;
     events.reserve(batch.size());
     for (auto& p : batch) events.push_back(std::move(p.e));

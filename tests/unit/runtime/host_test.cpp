@@ -7,6 +7,10 @@
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
+#include <functional>
+#include <future>
+#include <string>
+#include <vector>
 #include <stdexcept>
 
 #include "storage/sqlite_store.hpp"
@@ -109,6 +113,67 @@ TEST_CASE("submit_all stores a list in order, in a few commits, and says whether
   REQUIRE(entries.size() == 302);  // the declaration entry + 301 messages, in the order submitted
   CHECK(entries[1].text == "line 0");
   CHECK(entries[300].text == "line 299");
+}
+
+namespace {
+asio::awaitable<void> hold_storage_thread(runtime::host& h, std::shared_future<void> until) {
+  std::function<int(core::store&)> wait = [until](core::store&) {
+    until.wait();
+    return 0;
+  };
+  co_await h.run<int>(std::move(wait));
+}
+
+asio::awaitable<void> release(std::promise<void>& p) {
+  p.set_value();
+  co_return;
+}
+
+asio::awaitable<void> submit_lane(runtime::host& h, std::vector<core::event> events, runtime::host::lane lane,
+                                  std::vector<std::string>& finished, std::string name) {
+  const auto outcome = co_await h.submit_all(std::move(events), lane);
+  finished.push_back(name + (outcome.error.empty() ? "" : ": " + outcome.error));
+}
+}  // namespace
+
+TEST_CASE("live events go before backfill queued ahead of them, and backfill still gets a share of each commit") {
+  fixture f;
+  std::vector<std::string> finished;
+  {
+    runtime::host h{f.db, f.engine};
+    std::vector<core::event_outcome> declared;
+    asio::co_spawn(f.io, submit_one(h, core::command_invoked{"c1", "inc-db", "alice", "start DB down", at(0)}, declared),
+                   asio::detached);
+    f.io.run();
+    f.io.restart();
+    REQUIRE(declared.size() == 1);
+    const std::size_t before = h.batches();
+    // While the storage thread is busy: 400 backfilled messages, then 16 live ones in two envelopes.
+    std::promise<void> go;
+    asio::co_spawn(f.io, hold_storage_thread(h, go.get_future().share()), asio::detached);
+    std::vector<core::event> history;
+    for (int i = 0; i < 400; ++i) history.push_back(message(i));
+    asio::co_spawn(f.io, submit_lane(h, history, runtime::host::lane::backfill, finished, "backfill"), asio::detached);
+    std::vector<core::event> live1, live2;
+    for (int i = 1000; i < 1008; ++i) live1.push_back(message(i));
+    for (int i = 2000; i < 2008; ++i) live2.push_back(message(i));
+    asio::co_spawn(f.io, submit_lane(h, live1, runtime::host::lane::live, finished, "live 1"), asio::detached);
+    asio::co_spawn(f.io, submit_lane(h, live2, runtime::host::lane::live, finished, "live 2"), asio::detached);
+    asio::co_spawn(f.io, release(go), asio::detached);
+    f.io.run();
+    // One commit for the live events and two backfilled ones (an eighth of 16), one for the rest of the backfill.
+    CHECK(h.batches() - before == 2);
+  }
+  CHECK(finished == std::vector<std::string>{"live 1", "live 2", "backfill"});
+  const auto entries = f.db.timeline(1);
+  REQUIRE(entries.size() == 417);
+  // Same time for all: the timeline is in the order they were stored.
+  CHECK(entries[1].text == "line 1000");
+  CHECK(entries[16].text == "line 2007");
+  CHECK(entries[17].text == "line 0");
+  CHECK(entries[18].text == "line 1");
+  CHECK(entries[19].text == "line 2");
+  CHECK(entries[416].text == "line 399");
 }
 
 namespace {

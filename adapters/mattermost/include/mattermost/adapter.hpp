@@ -77,7 +77,8 @@ class adapter {
 
   boost::asio::awaitable<bool> identify();
   boost::asio::awaitable<void> socket_loop();
-  boost::asio::awaitable<bool> submit_all(std::vector<core::event> events);
+  boost::asio::awaitable<bool> submit_all(std::vector<core::event> events,
+                                          runtime::host::lane lane = runtime::host::lane::live);
   boost::asio::awaitable<void> resync();
   boost::asio::awaitable<void> learn(std::vector<core::event> events);
   boost::asio::awaitable<std::string> username_of(std::string user_id);

@@ -87,7 +87,8 @@ class adapter {
   boost::asio::awaitable<void> retire(connection_ptr c);
   void forget(const connection_ptr& c);
   boost::asio::awaitable<void> handle_envelope(connection_ptr c, envelope env);
-  boost::asio::awaitable<bool> submit_all(std::vector<core::event> events);
+  boost::asio::awaitable<bool> submit_all(std::vector<core::event> events,
+                                          runtime::host::lane lane = runtime::host::lane::live);
   boost::asio::awaitable<void> sender_loop();
   boost::asio::awaitable<bool> deliver(core::action a);
   boost::asio::awaitable<bool> perform(api_call call);

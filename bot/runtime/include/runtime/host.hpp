@@ -31,10 +31,16 @@ class host {
   // Remembers, handles and commits the event; resumes the caller (on its own executor) with the outcome.
   boost::asio::awaitable<core::event_outcome> submit(core::event e);
 
+  // Who waits for a submission. Live events have someone waiting: a platform for its ack, a person for an answer.
+  // Backfilled history has no one, so it yields: a commit takes the live events queued first and adds backfill only
+  // up to an eighth of their number, or a full batch when no live event waits. A catch-up after a reconnect then
+  // neither delays the acks of what arrives meanwhile nor starves under a steady stream.
+  enum class lane { live, backfill };
+
   // Submits `events` at once, in their order, so that they share commits instead of waiting for one commit each
   // (an envelope's events, a page of backfilled history). Resumes once every one was handled: with the first
-  // failure's outcome, else a success (duplicate only when all were duplicates).
-  boost::asio::awaitable<core::event_outcome> submit_all(std::vector<core::event> events);
+  // failure's outcome, else a success (duplicate only when all were duplicates). Order holds within a lane.
+  boost::asio::awaitable<core::event_outcome> submit_all(std::vector<core::event> events, lane l = lane::live);
 
   // Runs `work` on the storage thread (inside no transaction) and resumes with its result; for the outbox and
   // for reads the adapters need (incident channels for backfill, say).
@@ -53,7 +59,8 @@ class host {
     core::event e;
     handler done;
   };
-  void enqueue(std::vector<pending_event> items);
+  void enqueue(std::vector<pending_event> items, lane l);
+  std::vector<pending_event> next_batch();
   void drain();
   void resume(std::vector<pending_event>& batch, std::vector<core::event_outcome>& outcomes);
 
@@ -62,7 +69,8 @@ class host {
   std::size_t max_batch_;
   boost::asio::thread_pool thread_{1};
   mutable std::mutex mutex_;
-  std::deque<pending_event> queue_;
+  std::deque<pending_event> queue_;     // live
+  std::deque<pending_event> backfill_;  // yields to queue_
   bool draining_ = false;
   std::size_t batches_ = 0;
   std::function<void()> notify_;
