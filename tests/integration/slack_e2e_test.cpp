@@ -628,6 +628,65 @@ TEST_CASE("a dropped socket: reconnect, backfill what was said meanwhile, each m
   }
 }
 
+TEST_CASE("a dropped socket: the backfill of a channel stops at the first message heard live since the gap") {
+  fake_slack::options o;
+  o.history_page_cap = 1;  // C1's backfill takes a page per message: C2's starts long after the socket is read
+  slack_world w{true, o};
+  const std::string other = "C2";
+  w.slack.add_channel(other, "payments-war-room", true);
+  w.start();
+  w.declare();
+  w.deliver(slash_command_envelope(other, "U2", "start Payments slow sev3"));
+  REQUIRE(w.slack.wait_until([&] { return !w.slack.posts_in(other).empty(); }));
+  const std::string ts_a = w.say("U1", "A: C1 before the drop");
+  const std::string ts_b = next_slack_ts();
+  w.slack.add_history(other, history_message("U2", "B: C2 before the drop", ts_b));
+  w.deliver(message_envelope(other, "U2", "B: C2 before the drop", ts_b));
+  // While the bot is away, in both channels.
+  const std::string ts_c = next_slack_ts();
+  w.slack.add_history(channel, history_message("U1", "C: C1 during the gap", ts_c));
+  const std::string ts_d = next_slack_ts();
+  w.slack.add_history(channel, history_message("U2", "D: C1 during the gap", ts_d));
+  const std::string ts_g = next_slack_ts();
+  w.slack.add_history(other, history_message("U1", "G: C2 during the gap", ts_g));
+  w.slack.hold_hellos(true);
+  w.slack.drop_socket();
+  // Right after the new hello: G again (a retry, which says nothing of when it was said), then E and F, said
+  // once the socket was up and delivered on the first attempt.
+  const std::string ts_e = next_slack_ts();
+  w.slack.add_history(other, history_message("U2", "E: C2 after the reconnect", ts_e));
+  const std::string ts_f = next_slack_ts();
+  w.slack.add_history(other, history_message("U1", "F: C2 after the reconnect", ts_f));
+  w.slack.push_envelope(redelivery(message_envelope(other, "U1", "G: C2 during the gap", ts_g)));
+  w.slack.push_envelope(message_envelope(other, "U2", "E: C2 after the reconnect", ts_e));
+  w.slack.push_envelope(message_envelope(other, "U1", "F: C2 after the reconnect", ts_f));
+  w.slack.hold_hellos(false);
+  INFO(w.diagnosis());
+  REQUIRE(eventually([&] { return contains(w.stderr_text(), "slack backfilled channel=C2"); }));
+
+  // C2's history is asked for up to E, the oldest message heard live (both ends included): not for F.
+  std::vector<nlohmann::json> c2_pages;
+  for (const auto& c : w.slack.calls("conversations.history"))
+    if (c.body.value("channel", "") == other && c.body.value("oldest", "") == ts_b) c2_pages.push_back(c.body);
+  REQUIRE_FALSE(c2_pages.empty());
+  for (const auto& page : c2_pages) {
+    CAPTURE(page.dump());
+    CHECK(page.value("latest", "") == ts_e);
+    CHECK(page.value("inclusive", "") == "true");
+  }
+
+  w.stop();
+  w.check_each_acked_once();
+  auto texts_of = [&](int incident) {
+    std::vector<std::string> out;
+    for (const auto& m : w.timeline_messages(incident)) out.push_back(m["text"].get<std::string>());
+    return out;
+  };
+  CHECK(texts_of(1) == std::vector<std::string>{"A: C1 before the drop", "C: C1 during the gap", "D: C1 during the gap"});
+  CHECK(texts_of(2) == std::vector<std::string>{"B: C2 before the drop", "G: C2 during the gap",
+                                                "E: C2 after the reconnect", "F: C2 after the reconnect"});
+}
+
 TEST_CASE("slash command acks: a stored command's carries no payload, an unreadable one's tells the person why") {
   slack_world w;
   w.start();

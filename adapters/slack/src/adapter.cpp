@@ -144,7 +144,7 @@ asio::awaitable<std::string> adapter::run_sender_only(std::function<void(const c
   if (known) {
     if (identified) identified(ctx_);
     // No hello in HTTP mode: backfill once, for what was said while the bot was down.
-    asio::co_spawn(ex_, backfill(), log_exception(log_, "backfill"));
+    start_backfill();
     co_await sender_loop();
   }
   co_return finish_reason();
@@ -292,7 +292,10 @@ void adapter::on_hello(const connection_ptr& c, const hello& h) {
   if (log_)
     log_->info("slack socket ready conn={} app={} connections={}{}", c->id, h.app_id, h.num_connections,
                covered ? " (took over without a gap)" : "");
-  if (!covered) asio::co_spawn(ex_, backfill(), log_exception(log_, "backfill"));
+  if (!covered) {
+    heard_live_since_.clear();  // a new gap: what was heard before it bounds nothing
+    start_backfill();
+  }
 }
 
 // Closes a connection a newer one took over from, once the envelopes it delivered are acked (bounded by Slack's
@@ -332,6 +335,7 @@ asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
       if (log_)
         log_->debug("slack event id={} type={} retry={} conn={}", r.event_id, r.event_type, env.retry_attempt, c->id);
       events = std::move(r.events);
+      if (backfills_running_ > 0 && env.retry_attempt == 0) note_heard_live(events);
       break;
     }
     case envelope_type::slash_commands: {
@@ -421,6 +425,26 @@ asio::awaitable<void> adapter::learn(directory_gap gap) {
   }
 }
 
+void adapter::start_backfill() {
+  ++backfills_running_;
+  asio::co_spawn(ex_, backfill(), [this, log = log_](std::exception_ptr e) {
+    --backfills_running_;
+    if (e) log_exception(log, "backfill")(e);
+  });
+}
+
+// A message Slack delivers on its first attempt was posted while this connection was up, or was held for it: in
+// either case Slack sends everything posted after it here too (what it could not deliver comes again, with
+// retry_attempt > 0). So a channel's gap ends at the oldest such message, and a backfill need not list the
+// messages after it, which the socket brings anyway (after a short outage, most of the channel's history).
+void adapter::note_heard_live(const std::vector<core::event>& events) {
+  for (const auto& e : events)
+    if (const auto* m = std::get_if<core::message_posted>(&e)) {
+      auto [it, added] = heard_live_since_.try_emplace(m->channel, m->at);
+      if (!added && m->at < it->second) it->second = m->at;
+    }
+}
+
 // After a reconnect that left a gap: what was said in open incident channels while the bot was away, each message
 // once and in time order. Channel messages come from conversations.history after the last captured message; thread
 // replies from conversations.replies of every thread replied to since then, whether its parent is new or older
@@ -449,7 +473,10 @@ asio::awaitable<void> adapter::backfill() {
   const std::string none;
   for (const auto& ch : channels) {
     const std::string oldest = format_ts(ch.last);
-    auto found = co_await list_messages(history, ch.channel, none, oldest, none);
+    // Up to the first message heard live in the channel since the gap, if one was: the socket has the rest.
+    const auto heard = heard_live_since_.find(ch.channel);
+    const std::string until = heard == heard_live_since_.end() ? none : format_ts(heard->second);
+    auto found = co_await list_messages(history, ch.channel, none, oldest, until);
     std::vector<thread_ref> threads = std::move(found.threads);
     if (found.complete && ch.declared < ch.last) {
       // Older parents: only their threads matter, their own messages were captured before.

@@ -92,7 +92,9 @@ class adapter {
   boost::asio::awaitable<void> sender_loop();
   boost::asio::awaitable<bool> deliver(core::action a);
   boost::asio::awaitable<bool> perform(api_call call);
+  void start_backfill();
   boost::asio::awaitable<void> backfill();
+  void note_heard_live(const std::vector<core::event>& events);
   boost::asio::awaitable<listing> list_messages(std::string method, std::string channel, std::string thread_ts,
                                                 std::string oldest, std::string latest);
   // People and channels seen for the first time, to look up in Slack's directory.
@@ -120,6 +122,10 @@ class adapter {
   std::string stop_reason_;
   std::set<std::string> known_users_;
   std::set<std::string> known_channels_;
+  // While a backfill runs: per channel, the oldest message the socket delivered on Slack's first attempt since
+  // the hello that left a gap. What was said after it reaches the socket, so the backfill stops there.
+  std::map<std::string, core::timestamp, std::less<>> heard_live_since_;
+  std::size_t backfills_running_ = 0;
   std::map<std::string, std::string> created_channels_;  // name -> id, for actions queued before the rebind
 };
 
