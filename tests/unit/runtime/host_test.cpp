@@ -38,6 +38,17 @@ struct fixture {
   asio::io_context io;
 };
 
+// Declares incident 1 (in c1, "inc-db") through `h` and runs until it is stored.
+void declare(fixture& f, runtime::host& h) {
+  std::vector<core::event_outcome> outcomes;
+  asio::co_spawn(f.io, submit_one(h, core::command_invoked{"c1", "inc-db", "alice", "start DB down", at(0)}, outcomes),
+                 asio::detached);
+  f.io.run();
+  f.io.restart();
+  REQUIRE(outcomes.size() == 1);
+  REQUIRE(outcomes[0].error.empty());
+}
+
 }  // namespace
 
 TEST_CASE("events submitted together are stored in few batches, each submitter hears its outcome") {
@@ -141,12 +152,7 @@ TEST_CASE("live events go before backfill queued ahead of them, and backfill sti
   std::vector<std::string> finished;
   {
     runtime::host h{f.db, f.engine};
-    std::vector<core::event_outcome> declared;
-    asio::co_spawn(f.io, submit_one(h, core::command_invoked{"c1", "inc-db", "alice", "start DB down", at(0)}, declared),
-                   asio::detached);
-    f.io.run();
-    f.io.restart();
-    REQUIRE(declared.size() == 1);
+    declare(f, h);
     const std::size_t before = h.batches();
     // While the storage thread is busy: 400 backfilled messages, then 16 live ones in two envelopes.
     std::promise<void> go;
@@ -190,11 +196,7 @@ asio::awaitable<void> read_count(runtime::host& h, std::size_t& count, std::stri
 TEST_CASE("run() does store work on the storage thread and brings back its value or its exception") {
   fixture f;
   runtime::host h{f.db, f.engine};
-  std::vector<core::event_outcome> outcomes;
-  asio::co_spawn(f.io, submit_one(h, core::command_invoked{"c1", "inc-db", "alice", "start DB down", at(0)}, outcomes),
-                 asio::detached);
-  f.io.run();
-  f.io.restart();
+  declare(f, h);
   std::size_t count = 0;
   std::string error;
   asio::co_spawn(f.io, read_count(h, count, error), asio::detached);
