@@ -210,6 +210,16 @@ asio::awaitable<json> drive(const std::string& scenario, const scenario_size& si
   const proc_sample idle = sample(pid);
   const std::size_t before = stored(bot);
 
+  // A profiling aid: this command, given the bot's pid, runs right before the load starts (for example
+  // `callgrind_control -z`, so that a profile holds the load alone).
+  if (const char* hook = std::getenv("KINTSUGI_BENCH_BEFORE_LOAD"); hook != nullptr && *hook != '\0') {
+    std::string command = hook;
+    command += ' ';
+    command += std::to_string(pid);
+    if (std::system(command.c_str()) != 0)
+      std::cerr << "KINTSUGI_BENCH_BEFORE_LOAD failed\n";
+  }
+
   json out;
   load.clear_latencies();
   const auto cpu_before = sample(pid).cpu_s;
@@ -289,7 +299,10 @@ std::string shell_quoted(const std::string& s) {
 json run_core(const paths& p, bool quick, const std::vector<std::string>& which) {
   std::string cmd = shell_quoted(p.core);
   if (quick) cmd += " --quick";
-  for (const auto& w : which) cmd += " " + shell_quoted(w);
+  for (const auto& w : which) {
+    cmd += ' ';
+    cmd += shell_quoted(w);
+  }
   std::string out;
   FILE* f = ::popen(cmd.c_str(), "r");
   if (f == nullptr) throw std::runtime_error("could not start " + p.core);

@@ -1,6 +1,7 @@
 #include "slack/adapter.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
@@ -263,8 +264,7 @@ asio::awaitable<void> adapter::serve(connection_ptr c) {
       co_await c->ws.close();
       break;
     } else if (auto* env = std::get_if<envelope>(&incoming)) {
-      ++c->in_flight;
-      asio::co_spawn(ex_, handle_envelope(c, std::move(*env)), log_exception(log_, "envelope"));
+      handle_envelope(c, std::move(*env));
     } else if (auto* bad = std::get_if<malformed>(&incoming)) {
       if (log_) log_->warn("slack sent a frame kintsugi cannot read ({}); the connection stays up", bad->why);
     }
@@ -312,21 +312,40 @@ asio::awaitable<void> adapter::retire(connection_ptr c) {
 
 void adapter::forget(const connection_ptr& c) { std::erase(live_, c); }
 
-asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
-  // The envelope stops counting as in flight once acked, or given up whichever way this coroutine ends.
-  struct in_flight_guard {
-    connection* of;
-    void settle() {
-      if (of != nullptr && --of->in_flight == 0) of->drained.cancel();
-      of = nullptr;
-    }
-    ~in_flight_guard() { settle(); }
-  };
-  in_flight_guard pending{c.get()};
+// An envelope counts as in flight on its connection until it is acked, or given up whichever way.
+class adapter::in_flight_guard {
+ public:
+  explicit in_flight_guard(connection_ptr c) : c_(std::move(c)) { ++c_->in_flight; }
+  in_flight_guard(in_flight_guard&& other) noexcept = default;
+  in_flight_guard& operator=(in_flight_guard&&) = delete;
+  ~in_flight_guard() { settle(); }
+  const connection_ptr& connection() const { return c_; }
+  void settle() {
+    if (c_ && --c_->in_flight == 0) c_->drained.cancel();
+    c_.reset();
+  }
+
+ private:
+  connection_ptr c_;
+};
+
+// What an envelope's ack needs once its events are stored.
+struct adapter::pending_ack {
+  in_flight_guard guard;
+  std::string envelope_id;
+  envelope_type type;
+  bool accepts_response_payload;
+  std::string tell;  // shown to whoever typed a slash command, in the ack's payload
+  directory_gap unknown;
+};
+
+// Decodes the envelope's events and hands them to the store; acknowledge() acks it once they are stored. No
+// coroutine: this runs for every envelope, and the store's answer comes back as a plain completion.
+void adapter::handle_envelope(connection_ptr c, envelope env) {
   std::vector<core::event> events;
-  // Shown to the person who typed a slash command, in the ack's payload. What kintsugi answers to a stored command
-  // goes through the outbox (durable, retried, sent once), so the payload is only for what cannot: a command that
-  // could not be read or stored. Slack does not send a slash command again, so such a command is acked too.
+  // What kintsugi answers to a stored command goes through the outbox (durable, retried, sent once), so the ack's
+  // payload is only for what cannot: a command that could not be read or stored. Slack does not send a slash
+  // command again, so such a command is acked too.
   std::string tell;
   switch (env.type) {
     case envelope_type::events_api: {
@@ -356,18 +375,29 @@ asio::awaitable<void> adapter::handle_envelope(connection_ptr c, envelope env) {
     case envelope_type::other: break;
   }
   auto unknown = note_unknown(events);
+  pending_ack ack{in_flight_guard{std::move(c)}, std::move(env.envelope_id), env.type, env.accepts_response_payload,
+                  std::move(tell), std::move(unknown)};
   // Acknowledge only what is stored: if storing fails, Slack delivers the envelope again.
-  const bool stored = co_await submit_all(std::move(events));
-  if (!stored) {
-    if (env.type != envelope_type::slash_commands) co_return;
-    tell = "kintsugi could not save this command; please try again.";
+  host_.async_submit_all(std::move(events), runtime::host::lane::live,
+                         asio::bind_executor(ex_, [this, ack = std::move(ack)](core::event_outcome o) mutable {
+                           acknowledge(std::move(ack), o);
+                         }));
+}
+
+void adapter::acknowledge(pending_ack ack, const core::event_outcome& outcome) {
+  if (!outcome.error.empty()) {
+    if (log_) log_->error("slack event not stored: {}", outcome.error);
+    if (ack.type != envelope_type::slash_commands) return;
+    ack.tell = "kintsugi could not save this command; please try again.";
   }
-  const std::string payload = tell.empty() || !env.accepts_response_payload ? std::string{} : response_payload(tell, false);
+  const std::string payload =
+      ack.tell.empty() || !ack.accepts_response_payload ? std::string{} : response_payload(ack.tell, false);
   // On the connection that delivered it, whichever is the newest now.
-  if (auto sent = c->ws.write_front(encode_ack(env.envelope_id, payload)); !sent && log_)
-    log_->warn("slack could not ack envelope={} on conn={}: {}", env.envelope_id, c->id, sent.error().message());
-  pending.settle();
-  if (!unknown.empty()) co_await learn(std::move(unknown));
+  const auto& c = ack.guard.connection();
+  if (auto sent = c->ws.write_front(encode_ack(ack.envelope_id, payload)); !sent && log_)
+    log_->warn("slack could not ack envelope={} on conn={}: {}", ack.envelope_id, c->id, sent.error().message());
+  ack.guard.settle();
+  if (!ack.unknown.empty()) asio::co_spawn(ex_, learn(std::move(ack.unknown)), log_exception(log_, "users.info"));
 }
 
 asio::awaitable<bool> adapter::submit_all(std::vector<core::event> events, runtime::host::lane lane) {

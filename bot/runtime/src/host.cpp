@@ -35,41 +35,58 @@ std::size_t host::batches() const {
 }
 
 asio::awaitable<core::event_outcome> host::submit(core::event e) {
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(core::event_outcome)>(
-      [this](auto completion, core::event ev) {
-        std::vector<pending_event> one;
-        one.push_back(pending_event{std::move(ev), handler{std::move(completion)}});
-        enqueue(std::move(one), lane::live);
-      },
-      asio::use_awaitable, std::move(e));
+  std::vector<core::event> one;
+  one.push_back(std::move(e));
+  co_return co_await async_submit_all(std::move(one), lane::live, asio::use_awaitable);
 }
 
 asio::awaitable<core::event_outcome> host::submit_all(std::vector<core::event> events, lane l) {
   if (events.empty()) co_return core::event_outcome{};
-  if (events.size() == 1 && l == lane::live) co_return co_await submit(std::move(events.front()));
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(core::event_outcome)>(
-      [this, l](auto completion, std::vector<core::event> evs) {
-        // Every event's outcome arrives on the storage thread, one after the other: no lock needed to join them.
-        struct joined {
-          handler done;
-          std::size_t left;
-          core::event_outcome result{true, {}};
-        };
-        auto state = std::make_shared<joined>(joined{handler{std::move(completion)}, evs.size()});
-        std::vector<pending_event> items;
-        items.reserve(evs.size());
-        for (auto& e : evs)
-          items.push_back(pending_event{std::move(e), handler{[state](core::event_outcome o) {
-                                          if (state->result.error.empty()) {
-                                            if (!o.error.empty()) state->result = std::move(o);
-                                            else if (!o.duplicate) state->result.duplicate = false;
-                                          }
-                                          if (--state->left == 0)
-                                            asio::dispatch(asio::append(std::move(state->done), std::move(state->result)));
-                                        }}});
-        enqueue(std::move(items), l);
-      },
-      asio::use_awaitable, std::move(events));
+  co_return co_await async_submit_all(std::move(events), l, asio::use_awaitable);
+}
+
+host::work_guard host::track(const handler& h) {
+  return asio::prefer(asio::get_associated_executor(h), asio::execution::outstanding_work.tracked);
+}
+
+void host::start(std::vector<core::event> events, lane l, handler done) {
+  if (events.empty()) {
+    // Nothing to store. Dispatched from the storage thread, so queued on the caller's executor (its type offers no
+    // post): the caller still hears only after this returns.
+    auto work = track(done);
+    asio::post(thread_, [work = std::move(work), done = std::move(done)]() mutable {
+      asio::dispatch(asio::append(std::move(done), core::event_outcome{}));
+    });
+    return;
+  }
+  std::vector<pending_event> items;
+  items.reserve(events.size());
+  if (events.size() == 1) {
+    auto work = track(done);
+    items.push_back(pending_event{std::move(events.front()), std::move(done), std::move(work)});
+    enqueue(std::move(items), l);
+    return;
+  }
+  // Every event's outcome arrives on the storage thread, one after the other: no lock needed to join them.
+  struct joined {
+    handler done;
+    work_guard work;
+    std::size_t left;
+    core::event_outcome result{true, {}};
+  };
+  auto work = track(done);
+  auto state = std::make_shared<joined>(joined{std::move(done), std::move(work), events.size()});
+  for (auto& e : events)
+    items.push_back(pending_event{std::move(e), handler{[state](core::event_outcome o) {
+                                    if (state->result.error.empty()) {
+                                      if (!o.error.empty()) state->result = std::move(o);
+                                      else if (!o.duplicate) state->result.duplicate = false;
+                                    }
+                                    if (--state->left == 0)
+                                      asio::dispatch(asio::append(std::move(state->done), std::move(state->result)));
+                                  }},
+                                  work_guard{}});
+  enqueue(std::move(items), l);
 }
 
 void host::enqueue(std::vector<pending_event> items, lane l) {

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -124,6 +125,38 @@ TEST_CASE("submit_all stores a list in order, in a few commits, and says whether
   REQUIRE(entries.size() == 302);  // the declaration entry + 301 messages, in the order submitted
   CHECK(entries[1].text == "line 0");
   CHECK(entries[300].text == "line 299");
+}
+
+TEST_CASE("async_submit_all completes a plain callback on its executor, after it returns, with each list's outcome") {
+  fixture f;
+  runtime::host h{f.db, f.engine};
+  declare(f, h);
+  struct heard {
+    std::string name;
+    core::event_outcome outcome;
+    bool on_io_thread = false;
+  };
+  std::vector<heard> results;
+  bool returned = false;
+  const auto callback = [&](std::string name) {
+    return asio::bind_executor(f.io, [&, name](core::event_outcome o) {
+      results.push_back(heard{name, std::move(o), f.io.get_executor().running_in_this_thread()});
+      CHECK(returned);
+    });
+  };
+  h.async_submit_all({message(1)}, runtime::host::lane::live, callback("one"));
+  h.async_submit_all({message(2), message(3)}, runtime::host::lane::live, callback("two"));
+  h.async_submit_all({}, runtime::host::lane::live, callback("none"));
+  h.async_submit_all({message(1)}, runtime::host::lane::backfill, callback("again"));
+  returned = true;
+  f.io.run();  // returns once every callback ran: each submission is work on f.io until then
+  REQUIRE(results.size() == 4);
+  for (const auto& r : results) {
+    CHECK(r.on_io_thread);
+    CHECK(r.outcome.error.empty());
+    CHECK(r.outcome.duplicate == (r.name == "again"));
+  }
+  CHECK(f.db.timeline(1).size() == 4);  // the declaration and m1, m2, m3 once
 }
 
 namespace {

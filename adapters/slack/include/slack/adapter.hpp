@@ -86,7 +86,10 @@ class adapter {
   void on_hello(const connection_ptr& c, const hello& h);
   boost::asio::awaitable<void> retire(connection_ptr c);
   void forget(const connection_ptr& c);
-  boost::asio::awaitable<void> handle_envelope(connection_ptr c, envelope env);
+  class in_flight_guard;
+  struct pending_ack;
+  void handle_envelope(connection_ptr c, envelope env);
+  void acknowledge(pending_ack ack, const core::event_outcome& outcome);
   boost::asio::awaitable<bool> submit_all(std::vector<core::event> events,
                                           runtime::host::lane lane = runtime::host::lane::live);
   boost::asio::awaitable<void> sender_loop();

@@ -5,6 +5,7 @@
 // never one per event), which is what lets an adapter ack quickly under load.
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -42,6 +43,18 @@ class host {
   // failure's outcome, else a success (duplicate only when all were duplicates). Order holds within a lane.
   boost::asio::awaitable<core::event_outcome> submit_all(std::vector<core::event> events, lane l = lane::live);
 
+  // The same for a caller that is not a coroutine (an adapter's hot path, where a coroutine frame per envelope
+  // costs more than the rest of its way to the store): `token` completes on its associated executor with the
+  // outcome, never before async_submit_all returns.
+  template <class CompletionToken>
+  auto async_submit_all(std::vector<core::event> events, lane l, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(core::event_outcome)>(
+        [this](auto completion, std::vector<core::event> evs, lane ln) {
+          start(std::move(evs), ln, handler{std::move(completion)});
+        },
+        token, std::move(events), l);
+  }
+
   // Runs `work` on the storage thread (inside no transaction) and resumes with its result; for the outbox and
   // for reads the adapters need (incident channels for backfill, say).
   template <class T>
@@ -55,10 +68,16 @@ class host {
 
  private:
   using handler = boost::asio::any_completion_handler<void(core::event_outcome)>;
+  // The submitter's executor counts this as outstanding work until `done` ran, as an asynchronous operation's
+  // executor should: a caller's io_context::run() waits for the answer.
+  using work_guard = boost::asio::any_completion_executor;
+  static work_guard track(const handler& h);
   struct pending_event {
     core::event e;
     handler done;
+    work_guard work;  // empty where `done` is one part of a list's joined outcome (the list keeps the work)
   };
+  void start(std::vector<core::event> events, lane l, handler done);
   void enqueue(std::vector<pending_event> items, lane l);
   std::vector<pending_event> next_batch();
   void drain();
