@@ -8,7 +8,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -58,8 +57,8 @@ struct handshake_outcome {
 // One websocket connection: the queue and its writer are here; the stream is in basic_ws_connection.
 class ws_connection : public std::enable_shared_from_this<ws_connection> {
  public:
-  ws_connection(asio::any_io_executor strand, std::shared_ptr<spdlog::logger> log)
-      : strand_(strand), wake_(strand), writer_done_signal_(strand), watchdog_(strand), log_(std::move(log)) {
+  ws_connection(asio::any_io_executor executor, std::shared_ptr<spdlog::logger> log)
+      : executor_(executor), wake_(executor), writer_done_signal_(executor), watchdog_(executor), log_(std::move(log)) {
     writer_done_signal_.expires_at(asio::steady_timer::time_point::max());
   }
   virtual ~ws_connection() = default;
@@ -154,7 +153,7 @@ class ws_connection : public std::enable_shared_from_this<ws_connection> {
  protected:
   friend asio::awaitable<void> run_writer(std::shared_ptr<ws_connection> self);
   friend asio::awaitable<void> run_watchdog(std::shared_ptr<ws_connection> self, clock::duration idle);
-  asio::any_io_executor strand_;
+  asio::any_io_executor executor_;
   asio::steady_timer wake_;                // the writer sleeps on it while the queue is empty
   asio::steady_timer writer_done_signal_;  // cancelled when the writer ends
   asio::steady_timer watchdog_;            // the idle check (run_watchdog)
@@ -247,11 +246,11 @@ asio::awaitable<void> run_watchdog(std::shared_ptr<ws_connection> self, clock::d
 
 void ws_connection::start_watchdog(clock::duration idle) {
   last_heard_ = clock::now();
-  asio::co_spawn(strand_, run_watchdog(shared_from_this(), idle), asio::detached);
+  asio::co_spawn(executor_, run_watchdog(shared_from_this(), idle), asio::detached);
 }
 
 void ws_connection::start_writer() {
-  asio::co_spawn(strand_, run_writer(shared_from_this()), [log = log_](std::exception_ptr error) {
+  asio::co_spawn(executor_, run_writer(shared_from_this()), [log = log_](std::exception_ptr error) {
     if (!error) return;
     try {
       std::rethrow_exception(error);
@@ -267,8 +266,8 @@ template <class Next>
 class basic_ws_connection final : public ws_connection {
  public:
   template <class... Args>
-  basic_ws_connection(asio::any_io_executor strand, std::shared_ptr<spdlog::logger> log, Args&&... args)
-      : ws_connection(strand, std::move(log)), ws_(strand, std::forward<Args>(args)...) {}
+  basic_ws_connection(asio::any_io_executor executor, std::shared_ptr<spdlog::logger> log, Args&&... args)
+      : ws_connection(executor, std::move(log)), ws_(executor, std::forward<Args>(args)...) {}
 
   asio::awaitable<handshake_outcome> open(url_parts url, std::vector<http_header> headers,
                                           ws_config config) override {
@@ -368,12 +367,13 @@ asio::awaitable<result<void>> ws_client::connect(std::string url, std::vector<ht
   auto parts = parse_url(url);
   if (!parts || !parts->websocket()) co_return errc::bad_url;
 
-  const auto strand = asio::make_strand(executor_);
+  // On the client's own executor, not a strand: callers queue writes from it directly, so the connection is
+  // single-threaded by contract, and a strand would only add a queue and a lock to every completion.
   std::shared_ptr<detail::ws_connection> connection;
   if (parts->secure()) {
-    connection = std::make_shared<detail::basic_ws_connection<tls_stream>>(strand, log_, tls_);
+    connection = std::make_shared<detail::basic_ws_connection<tls_stream>>(executor_, log_, tls_);
   } else {
-    connection = std::make_shared<detail::basic_ws_connection<beast::tcp_stream>>(strand, log_);
+    connection = std::make_shared<detail::basic_ws_connection<beast::tcp_stream>>(executor_, log_);
   }
   const auto started = clock::now();
   connecting_ = connection;
