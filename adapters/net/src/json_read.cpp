@@ -55,13 +55,9 @@ std::optional<element> member(element j, std::string_view key) {
   return found;
 }
 
-element obj(element j, std::string_view key) {
-  auto m = member(j, key);
-  return m && m->is_object() ? *m : empty_object();
-}
+element obj_of(const std::optional<element>& m) { return m && m->is_object() ? *m : empty_object(); }
 
-std::optional<array> arr(element j, std::string_view key) {
-  auto m = member(j, key);
+std::optional<array> arr_of(const std::optional<element>& m) {
   array a;
   if (!m || m->get(a) != simdjson::SUCCESS) return std::nullopt;
   return a;
@@ -72,25 +68,32 @@ std::string_view as_str(element j) {
   return j.get(s) == simdjson::SUCCESS ? s : std::string_view{};
 }
 
-std::string_view str(element j, std::string_view key) {
-  auto m = member(j, key);
-  return m ? as_str(*m) : std::string_view{};
-}
+std::string_view str_of(const std::optional<element>& m) { return m ? as_str(*m) : std::string_view{}; }
 
-bool boolean(element j, std::string_view key, bool fallback) {
-  auto m = member(j, key);
+bool boolean_of(const std::optional<element>& m, bool fallback) {
   bool b = false;
   return m && m->get(b) == simdjson::SUCCESS ? b : fallback;
 }
 
-std::int64_t integer(element j, std::string_view key, std::int64_t fallback) {
-  auto m = member(j, key);
+std::int64_t integer_of(const std::optional<element>& m, std::int64_t fallback) {
   if (!m) return fallback;
   std::int64_t i = 0;
   if (m->get(i) == simdjson::SUCCESS) return i;  // also an unsigned value that fits
   double d = 0;
   if (m->is_double() && m->get(d) == simdjson::SUCCESS) return d > -9.0e18 && d < 9.0e18 ? static_cast<std::int64_t>(d) : fallback;
   return fallback;
+}
+
+element obj(element j, std::string_view key) { return obj_of(member(j, key)); }
+
+std::optional<array> arr(element j, std::string_view key) { return arr_of(member(j, key)); }
+
+std::string_view str(element j, std::string_view key) { return str_of(member(j, key)); }
+
+bool boolean(element j, std::string_view key, bool fallback) { return boolean_of(member(j, key), fallback); }
+
+std::int64_t integer(element j, std::string_view key, std::int64_t fallback) {
+  return integer_of(member(j, key), fallback);
 }
 
 std::string to_text(element j) { return simdjson::minify(j); }

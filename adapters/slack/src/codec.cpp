@@ -1,11 +1,13 @@
 // The Slack codec, inbound: Socket Mode frames, timestamps and ids, and the Events API mapping.
 #include "slack/codec.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
 #include <exception>
 #include <string>
+#include <utility>
 
 #include "codec_detail.hpp"
 
@@ -57,10 +59,12 @@ envelope_type envelope_type_of(std::string_view s) {
   return envelope_type::other;
 }
 
-int small_int(element j, std::string_view key) {
-  auto v = detail::integer(j, key);
+int small_int(const std::optional<element>& m) {
+  const auto v = json_read::integer_of(m);
   return v < 0 || v > 1'000'000 ? 0 : static_cast<int>(v);
 }
+
+int small_int(element j, std::string_view key) { return small_int(member(j, key)); }
 
 // The end of the JSON value starting at text[i] (a string, or an object or array with everything nested in it,
 // or a scalar), or npos when the text ends first. Only for text already known to be valid JSON.
@@ -139,16 +143,20 @@ frame decode_frame_unchecked(std::string_view text, const context* ctx) {
   if (!j.is_object()) return malformed{"not a JSON object"};
 
   // Envelopes carry an envelope_id; hello and disconnect do not.
-  if (const auto id = member(j, "envelope_id")) {
+  enum : std::size_t { k_envelope_id, k_type, k_accepts, k_retry_attempt, k_retry_reason, k_payload };
+  static constexpr std::array<std::string_view, 6> keys{"envelope_id",   "type",         "accepts_response_payload",
+                                                        "retry_attempt", "retry_reason", "payload"};
+  const json_read::fields<keys.size()> f(j, keys);
+  if (const auto& id = f[k_envelope_id]) {
     if (as_str(*id).empty()) return malformed{"envelope_id is not a string"};
     envelope e;
     e.envelope_id = std::string(as_str(*id));
-    e.type_text = std::string(str(j, "type"));
+    e.type_text = std::string(json_read::str_of(f[k_type]));
     e.type = envelope_type_of(e.type_text);
-    e.accepts_response_payload = detail::boolean(j, "accepts_response_payload");
-    e.retry_attempt = small_int(j, "retry_attempt");
-    e.retry_reason = std::string(str(j, "retry_reason"));
-    const auto payload = member(j, "payload");
+    e.accepts_response_payload = json_read::boolean_of(f[k_accepts]);
+    e.retry_attempt = small_int(f[k_retry_attempt]);
+    e.retry_reason = std::string(json_read::str_of(f[k_retry_reason]));
+    const auto& payload = f[k_payload];
     if (!payload || !payload->is_object()) {
       e.payload = "{}";
       return e;
@@ -163,7 +171,7 @@ frame decode_frame_unchecked(std::string_view text, const context* ctx) {
     return e;
   }
 
-  const auto type = member(j, "type");
+  const auto& type = f[k_type];
   if (!type) return malformed{"no type"};
   if (!type->is_string()) return malformed{"type is not a string"};
   const std::string_view t = as_str(*type);
@@ -267,27 +275,55 @@ std::optional<message_ref> split_message_id(std::string_view id) {
 }
 
 std::string unescape_text(std::string_view text) {
+  static constexpr std::array<std::pair<std::string_view, char>, 3> entities{
+      {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}}};
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '&') {
-      auto rest = text.substr(i);
-      if (rest.starts_with("&amp;")) { out += '&'; i += 4; continue; }
-      if (rest.starts_with("&lt;")) { out += '<'; i += 3; continue; }
-      if (rest.starts_with("&gt;")) { out += '>'; i += 3; continue; }
-    }
-    out += text[i];
+  std::size_t copied = 0;  // text before this is in `out`
+  for (std::size_t amp = text.find('&'); amp != std::string_view::npos; amp = text.find('&', amp + 1)) {
+    const auto entity = std::find_if(entities.begin(), entities.end(),
+                                     [rest = text.substr(amp)](const auto& e) { return rest.starts_with(e.first); });
+    if (entity == entities.end()) continue;
+    out.append(text.substr(copied, amp - copied));
+    out += entity->second;
+    copied = amp + entity->first.size();
+    amp = copied - 1;
   }
+  out.append(text.substr(copied));
   return out;
 }
 
 // ---- messages ----
 
-namespace detail {
+namespace {
 
-std::string message_text(element msg) {
-  std::string text = unescape_text(str(msg, "text"));
-  if (const auto files = detail::arr(msg, "files")) {
+// The members of a message (or message event) kintsugi reads, found in one pass over it.
+enum message_key : std::size_t {
+  m_type,
+  m_subtype,
+  m_channel,
+  m_ts,
+  m_event_ts,
+  m_user,
+  m_bot_id,
+  m_username,
+  m_text,
+  m_files,
+  m_attachments,
+  m_thread_ts,
+  m_keys
+};
+constexpr std::array<std::string_view, m_keys> message_keys{"type",     "subtype", "channel", "ts",
+                                                            "event_ts", "user",    "bot_id",  "username",
+                                                            "text",     "files",   "attachments", "thread_ts"};
+struct message_fields : json_read::fields<m_keys> {
+  explicit message_fields(element msg) : fields(msg, message_keys) {}
+  std::string_view str(message_key k) const { return json_read::str_of((*this)[k]); }
+};
+
+std::string message_text(const message_fields& msg) {
+  std::string text = unescape_text(msg.str(m_text));
+  if (const auto files = json_read::arr_of(msg[m_files])) {
     for (const element f : *files) {
       std::string_view file_name = str(f, "name");
       if (file_name.empty()) file_name = str(f, "title");
@@ -299,7 +335,7 @@ std::string message_text(element msg) {
     }
   }
   if (text.empty()) {
-    if (const auto atts = detail::arr(msg, "attachments")) {
+    if (const auto atts = json_read::arr_of(msg[m_attachments])) {
       for (const element a : *atts) {
         std::string_view fallback = str(a, "fallback");
         if (fallback.empty()) fallback = str(a, "text");
@@ -312,31 +348,42 @@ std::string message_text(element msg) {
   return text;
 }
 
-std::optional<core::message_posted> decode_message(element msg, std::string_view channel, const context& ctx) {
+std::optional<core::message_posted> decode_message(const message_fields& msg, std::string_view channel,
+                                                  const context& ctx) {
   static constexpr std::array<std::string_view, 5> kept = {"", "thread_broadcast", "file_share", "bot_message",
                                                            "me_message"};
-  const std::string_view subtype = str(msg, "subtype");
+  const std::string_view subtype = msg.str(m_subtype);
   bool keep = false;
   for (auto k : kept) keep = keep || subtype == k;
   if (!keep) return std::nullopt;
 
-  const std::string_view ts = str(msg, "ts");
+  const std::string_view ts = msg.str(m_ts);
   auto at = parse_ts(ts);
   if (!at || channel.empty()) return std::nullopt;
 
-  const std::string_view user = str(msg, "user");
-  const std::string_view bot = str(msg, "bot_id");
+  const std::string_view user = msg.str(m_user);
+  const std::string_view bot = msg.str(m_bot_id);
   core::message_posted p;
-  p.user = std::string(!user.empty() ? user : !bot.empty() ? bot : str(msg, "username"));
+  p.user = std::string(!user.empty() ? user : !bot.empty() ? bot : msg.str(m_username));
   if (p.user.empty()) return std::nullopt;
   p.id = message_id(channel, ts);
   p.channel = std::string(channel);
   p.text = message_text(msg);
   p.at = *at;
   p.from_bot = (!ctx.bot_id.empty() && bot == ctx.bot_id) || (!ctx.bot_user_id.empty() && user == ctx.bot_user_id);
-  const std::string_view thread_ts = str(msg, "thread_ts");
+  const std::string_view thread_ts = msg.str(m_thread_ts);
   if (!thread_ts.empty() && thread_ts != ts) p.thread_id = message_id(channel, thread_ts);
   return p;
+}
+
+}  // namespace
+
+namespace detail {
+
+std::string message_text(element msg) { return slack::message_text(message_fields(msg)); }
+
+std::optional<core::message_posted> decode_message(element msg, std::string_view channel, const context& ctx) {
+  return slack::decode_message(message_fields(msg), channel, ctx);
 }
 
 std::optional<core::user> decode_user(element u) {
@@ -360,12 +407,14 @@ std::optional<core::user> decode_user(element u) {
 namespace {
 
 // The event's own time: its ts, else event_ts, else the wrapper's event_time (whole seconds).
-core::timestamp event_time(element ev, element body) {
-  for (const char* key : {"ts", "event_ts"}) {
-    if (auto t = parse_ts(str(ev, key))) return *t;
+core::timestamp event_time(const message_fields& ev, element body) {
+  for (const auto key : {m_ts, m_event_ts}) {
+    if (auto t = parse_ts(ev.str(key))) return *t;
   }
   return core::timestamp{std::chrono::seconds{detail::integer(body, "event_time")}};
 }
+
+core::timestamp event_time(element ev, element body) { return event_time(message_fields(ev), body); }
 
 // member_joined_channel / member_left_channel, or a channel_join / channel_leave message: the same facts.
 void decode_membership(element ev, element body, const context& ctx, bool joined, events_api_result& out) {
@@ -376,29 +425,30 @@ void decode_membership(element ev, element body, const context& ctx, bool joined
   else out.events.emplace_back(core::member_left{std::string(channel), std::string(user), event_time(ev, body)});
 }
 
-void decode_message_event(element ev, element body, const context& ctx, events_api_result& out) {
-  const std::string_view channel = str(ev, "channel");
-  const std::string_view subtype = str(ev, "subtype");
+void decode_message_event(element ev, const message_fields& evf, element body, const context& ctx,
+                          events_api_result& out) {
+  const std::string_view channel = evf.str(m_channel);
+  const std::string_view subtype = evf.str(m_subtype);
   if (subtype == "message_changed") {
     const element now = obj(ev, "message");
     const std::string_view ts = str(now, "ts");
     if (channel.empty() || !parse_ts(ts)) return;
     std::string id = message_id(channel, ts);
     if (str(now, "subtype") == "tombstone") {  // a thread parent deleted under its replies
-      out.events.emplace_back(core::message_deleted{std::move(id), event_time(ev, body)});
+      out.events.emplace_back(core::message_deleted{std::move(id), event_time(evf, body)});
       return;
     }
     const auto before = member(ev, "previous_message");
     std::string text = detail::message_text(now);
     if (before && before->is_object() && detail::message_text(*before) == text) return;
-    out.events.emplace_back(core::message_edited{std::move(id), std::move(text), event_time(ev, body)});
+    out.events.emplace_back(core::message_edited{std::move(id), std::move(text), event_time(evf, body)});
     return;
   }
   if (subtype == "message_deleted") {
     std::string_view ts = str(ev, "deleted_ts");
     if (ts.empty()) ts = str(obj(ev, "previous_message"), "ts");
     if (channel.empty() || !parse_ts(ts)) return;
-    out.events.emplace_back(core::message_deleted{message_id(channel, ts), event_time(ev, body)});
+    out.events.emplace_back(core::message_deleted{message_id(channel, ts), event_time(evf, body)});
     return;
   }
   // channel_join / channel_leave (group_* in old private channels) say who came and went, never what was said.
@@ -408,14 +458,14 @@ void decode_message_event(element ev, element body, const context& ctx, events_a
     return;
   }
   // Topic, purpose, message_replied… carry no words for the timeline: decode_message keeps none of them.
-  if (auto m = detail::decode_message(ev, channel, ctx)) out.events.emplace_back(std::move(*m));
+  if (auto m = decode_message(evf, channel, ctx)) out.events.emplace_back(std::move(*m));
 }
 
-void decode_event(element ev, element body, const context& ctx, events_api_result& out) {
-  const std::string_view type = str(ev, "type");
+void decode_event(element ev, const message_fields& evf, element body, const context& ctx, events_api_result& out) {
+  const std::string_view type = evf.str(m_type);
   if (type == "message" || type == "app_mention") {
     // app_mention repeats a message event: the same id, so the engine's idempotency key folds them.
-    decode_message_event(ev, body, ctx, out);
+    decode_message_event(ev, evf, body, ctx, out);
   } else if (type == "reaction_added") {
     const element item = obj(ev, "item");
     const std::string_view channel = str(item, "channel");
@@ -425,45 +475,49 @@ void decode_event(element ev, element body, const context& ctx, events_api_resul
     const std::string_view user = str(ev, "user");
     if (str(item, "type") != "message" || channel.empty() || !parse_ts(ts) || user.empty() || emoji.empty()) return;
     out.events.emplace_back(
-        core::reaction_added{message_id(channel, ts), std::string(user), std::move(emoji), event_time(ev, body)});
+        core::reaction_added{message_id(channel, ts), std::string(user), std::move(emoji), event_time(evf, body)});
   } else if (type == "pin_added") {
     const element item = obj(ev, "item");
     std::string_view channel = str(item, "channel");
     if (channel.empty()) channel = str(ev, "channel_id");
     const std::string_view ts = str(obj(item, "message"), "ts");
     if (str(item, "type") != "message" || channel.empty() || !parse_ts(ts)) return;
-    out.events.emplace_back(core::message_pinned{message_id(channel, ts), std::string(str(ev, "user")), event_time(ev, body)});
+    out.events.emplace_back(core::message_pinned{message_id(channel, ts), std::string(str(ev, "user")), event_time(evf, body)});
   } else if (type == "member_joined_channel" || type == "member_left_channel") {
     decode_membership(ev, body, ctx, type == "member_joined_channel", out);
   } else if (type == "user_change" || type == "team_join") {
     if (auto u = detail::decode_user(obj(ev, "user"))) {
-      out.events.emplace_back(core::user_updated{std::move(*u), event_time(ev, body)});
+      out.events.emplace_back(core::user_updated{std::move(*u), event_time(evf, body)});
     }
   }
 }
 
 events_api_result decode_events_api_body(element body, const context& ctx) {
+  enum : std::size_t { k_type, k_event_id, k_event, k_challenge };
+  static constexpr std::array<std::string_view, 4> keys{"type", "event_id", "event", "challenge"};
+  const json_read::fields<keys.size()> f(body, keys);
   events_api_result out;
-  out.type = std::string(str(body, "type"));
-  out.event_id = std::string(str(body, "event_id"));
+  out.type = std::string(json_read::str_of(f[k_type]));
+  out.event_id = std::string(json_read::str_of(f[k_event_id]));
   if (out.type == "url_verification") {
-    out.challenge = std::string(str(body, "challenge"));
+    out.challenge = std::string(json_read::str_of(f[k_challenge]));
     return out;
   }
-  const element ev = obj(body, "event");
-  const std::string_view ev_type = str(ev, "type");
-  const std::string_view subtype = str(ev, "subtype");
+  const element ev = json_read::obj_of(f[k_event]);
+  const message_fields evf(ev);
+  const std::string_view ev_type = evf.str(m_type);
+  const std::string_view subtype = evf.str(m_subtype);
   out.event_type = std::string(ev_type);
   if (!subtype.empty()) out.event_type.append("/").append(subtype);
   if (!out.event_id.empty()) {
     out.dedupe_key = out.event_id;
   } else if (!ev_type.empty()) {
-    std::string_view channel = str(ev, "channel");
+    std::string_view channel = evf.str(m_channel);
     if (channel.empty()) channel = str(obj(ev, "item"), "channel");
     out.dedupe_key = out.event_type;
-    out.dedupe_key.append(":").append(channel).append(":").append(str(ev, "event_ts")).append(":").append(str(ev, "user"));
+    out.dedupe_key.append(":").append(channel).append(":").append(evf.str(m_event_ts)).append(":").append(evf.str(m_user));
   }
-  if (out.type == "event_callback" || out.type.empty()) decode_event(ev, body, ctx, out);
+  if (out.type == "event_callback" || out.type.empty()) decode_event(ev, evf, body, ctx, out);
   return out;
 }
 

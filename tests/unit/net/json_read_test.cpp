@@ -4,7 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <string>
+#include <string_view>
 
 namespace jr = kintsugi::json_read;
 
@@ -66,6 +68,31 @@ TEST_CASE("json_read: a repeated key reads as its last value") {
   CHECK(jr::str(doc.root(), "k") == "last");
 }
 
+TEST_CASE("json_read: fields finds several members in one pass, as member() finds each") {
+  const jr::parsed doc(R"({"k":"first","n":7,"o":{"x":true},"a":[1,2],"k":"last","b":false,"f":2.9})");
+  static constexpr std::array<std::string_view, 8> keys{"k", "n", "o", "a", "b", "f", "missing", "x"};
+  const jr::fields<keys.size()> f(doc.root(), keys);
+  CHECK(jr::str_of(f[0]) == "last");
+  CHECK(jr::integer_of(f[1]) == 7);
+  CHECK(jr::boolean(jr::obj_of(f[2]), "x"));
+  REQUIRE(jr::arr_of(f[3]));
+  CHECK(jr::arr_of(f[3])->size() == 2);
+  CHECK(jr::boolean_of(f[4], true) == false);
+  CHECK(jr::integer_of(f[5]) == 2);
+  CHECK_FALSE(f[6]);
+  CHECK_FALSE(f[7]);  // nested members are not the object's own
+  // Every reading tolerates a member of another type, as the lookups by key do.
+  CHECK(jr::str_of(f[1]).empty());
+  CHECK(jr::integer_of(f[0], -1) == -1);
+  CHECK_FALSE(jr::arr_of(f[2]));
+  CHECK(jr::obj_of(f[6]).is_object());
+  for (std::size_t i = 0; i < keys.size(); ++i) CHECK(f[i].has_value() == jr::member(doc.root(), keys[i]).has_value());
+  // Not an object: nothing is found.
+  const jr::parsed list("[1,2]");
+  const jr::fields<keys.size()> none(list.root(), keys);
+  for (std::size_t i = 0; i < keys.size(); ++i) CHECK_FALSE(none[i]);
+}
+
 TEST_CASE("json_read: documents parsed at the same time stay apart") {
   const jr::parsed outer(R"({"who":"outer"})");
   {
@@ -80,7 +107,12 @@ TEST_CASE("json_read: documents parsed at the same time stay apart") {
 
 TEST_CASE("json_read: a big document reads like a small one, and compact text round-trips") {
   std::string big = R"({"items":[)";
-  for (int i = 0; i < 20000; ++i) big += (i ? "," : "") + std::string(R"({"n":)") + std::to_string(i) + "}";
+  for (int i = 0; i < 20000; ++i) {
+    if (i > 0) big += ',';
+    big += R"({"n":)";
+    big += std::to_string(i);
+    big += '}';
+  }
   big += "]}";
   {
     const jr::parsed doc(big);

@@ -73,6 +73,9 @@ TEST_SUITE("slack codec: timestamps and ids") {
           "<@U123> see <#C1|ops> and <https://x.io/?a=1&b=2|docs>");
     CHECK(slack::unescape_text("&amp;lt; stays one level") == "&lt; stays one level");
     CHECK(slack::unescape_text("&quot; &nbsp; & &am") == "&quot; &nbsp; & &am");
+    CHECK(slack::unescape_text("&&amp;&lt;&gt;&") == "&&<>&");
+    CHECK(slack::unescape_text("") == "");
+    CHECK(slack::unescape_text("no entities at all") == "no entities at all");
   }
 }
 

@@ -8,6 +8,9 @@
 // Decoders copy what they keep into plain values before they return.
 #include <simdjson.h>
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -67,5 +70,32 @@ std::int64_t integer(element j, std::string_view key, std::int64_t fallback = 0)
 
 // The value as compact JSON text (for an object or array kept as text).
 std::string to_text(element j);
+
+// The same readings of a member already found (nullopt: absent).
+element obj_of(const std::optional<element>& m);
+std::optional<array> arr_of(const std::optional<element>& m);
+std::string_view str_of(const std::optional<element>& m);
+bool boolean_of(const std::optional<element>& m, bool fallback = false);
+std::int64_t integer_of(const std::optional<element>& m, std::int64_t fallback = 0);
+
+// Several members of one object found in a single pass over it, for an object read member by member on a hot path
+// (every member() is a pass of its own). fields[i] is the member named keys[i]: the last one when the key is
+// repeated, as member() finds it; all absent when `j` is not an object.
+template <std::size_t N>
+class fields {
+ public:
+  fields(element j, const std::array<std::string_view, N>& keys) {
+    simdjson::dom::object o;
+    if (j.get(o) != simdjson::SUCCESS) return;
+    for (const auto field : o) {
+      const auto named = std::find(keys.begin(), keys.end(), field.key);
+      if (named != keys.end()) found_[static_cast<std::size_t>(named - keys.begin())] = field.value;
+    }
+  }
+  const std::optional<element>& operator[](std::size_t i) const { return found_[i]; }
+
+ private:
+  std::array<std::optional<element>, N> found_{};
+};
 
 }  // namespace kintsugi::json_read
