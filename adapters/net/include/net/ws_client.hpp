@@ -17,7 +17,9 @@
 //   Any error other than binary_frame means the connection is gone: connect() again. Failing a
 //   connection sends a close frame and waits for the peer's close (TLS close_notify included); a peer
 //   that never answers is cut off by the watchdog, so that read() returns within about idle_timeout.
-// The client must outlive the coroutines that use it; it is neither copied nor moved.
+// The client must outlive the coroutines that use it; it is neither copied nor moved. It and its connection run on
+// the executor it was given, which must not run handlers concurrently (an io_context run by one thread, or a
+// strand): calls and completions share its state without locks.
 #include <net/error.hpp>
 #include <net/http_message.hpp>
 
