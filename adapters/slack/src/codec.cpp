@@ -206,9 +206,38 @@ frame decode_frame(std::string_view text) { return decode_frame(text, nullptr); 
 
 frame decode_frame(std::string_view text, const context& ctx) { return decode_frame(text, &ctx); }
 
+namespace {
+// `text` as a JSON string literal, appended to `out` (what nlohmann's dump writes for it, without building a value).
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+}
+}  // namespace
+
 std::string encode_ack(std::string_view envelope_id, std::string_view payload_json) {
   using detail::json;
-  if (payload_json.empty()) return R"({"envelope_id":)" + detail::dump(json(std::string(envelope_id))) + "}";  // most acks
+  if (payload_json.empty()) {  // most acks: one per envelope, so written directly
+    std::string out;
+    out.reserve(envelope_id.size() + 20);
+    out += R"({"envelope_id":)";
+    append_json_string(out, envelope_id);
+    out += '}';
+    return out;
+  }
   json ack = json::object();
   ack["envelope_id"] = std::string(envelope_id);
   if (!payload_json.empty()) {

@@ -245,6 +245,11 @@ TEST_SUITE("slack codec: socket mode frames") {
   TEST_CASE("an ack carries the envelope id, escaped, and a payload only when given") {
     CHECK(slack::encode_ack("e1", "") == R"({"envelope_id":"e1"})");
     CHECK(json::parse(slack::encode_ack("a\"b", ""))["envelope_id"] == "a\"b");
+    // Whatever an id holds, the ack is valid JSON that carries it back unchanged.
+    for (const std::string& id : {std::string("a\\b"), std::string("tab\there"), std::string("nul\0x", 5),
+                                  std::string("\x1f\x7f caf\xc3\xa9 \xe2\x9c\x93")}) {
+      CHECK(json::parse(slack::encode_ack(id, ""))["envelope_id"] == id);
+    }
     auto with = json::parse(slack::encode_ack("e2", R"({"text":"hi"})"));
     CHECK(with["payload"]["text"] == "hi");
   }
