@@ -4,19 +4,21 @@
 // - connect(): TCP, then TLS with SNI and certificate + host name verification (wss), then the upgrade
 //   with extra headers (e.g. Authorization). Each phase is bounded; failures are errc values.
 // - read(): the next text message. Only one read() at a time; keep one pending, since pongs and the
-//   server's pings are handled while reading (Beast answers pings itself).
+//   server's pings are handled while reading (pings are answered at once). One read of the socket takes in every
+//   frame it holds, so the messages behind the first are returned without further I/O (ws_frame.hpp).
 // - write() / write_front(): queue a text message and return at once. One writer coroutine per
 //   connection drains the queue, so any number of coroutines may write. write_front() jumps ahead of
 //   every ordinary message not yet started (acks, pongs); urgent messages keep their order among themselves.
-// - Liveness: a watchdog checks a few times per idle_timeout (not Beast's idle timer, which is re-armed on every
-//   read): after idle_timeout / 2 without a frame from the server a ping is sent, and if nothing (message, ping,
-//   pong or close) arrives by idle_timeout, the connection is cut off and read() fails with errc::idle_timeout.
+// - Liveness: a watchdog checks a few times per idle_timeout (rather than a timer re-armed on every read): after
+//   idle_timeout / 2 without a byte from the server a ping is sent, and if nothing (message, ping, pong or close)
+//   arrives by idle_timeout, the connection is cut off and read() fails with errc::idle_timeout.
 // - Frames: a binary message is skipped: read() returns errc::binary_frame and the connection stays open
 //   (read again). A protocol violation (bad opcode, invalid UTF-8 in a text frame, oversize message)
 //   fails the connection as RFC 6455 requires: errc::protocol_error or message_too_big, then closed.
 //   Any error other than binary_frame means the connection is gone: connect() again. Failing a
-//   connection sends a close frame and waits for the peer's close (TLS close_notify included); a peer
-//   that never answers is cut off by the watchdog, so that read() returns within about idle_timeout.
+//   connection sends a close frame with the matching code (1002, 1007, 1009) and ends TLS with close_notify
+//   both ways; a server's close is answered the same way. A peer that never answers is cut off by the
+//   watchdog, so that read() returns within about idle_timeout.
 // The client must outlive the coroutines that use it; it is neither copied nor moved. It and its connection run on
 // the executor it was given, which must not run handlers concurrently (an io_context run by one thread, or a
 // strand): calls and completions share its state without locks.
