@@ -372,7 +372,15 @@ int pragma_int(SQLite::Database& db, const char* name) {
 
 bool is_file(const std::string& path) { return !path.empty() && path != ":memory:"; }
 
+// Process-wide, before SQLite's first use: no memory statistics, which take a global mutex on every allocation
+// (kintsugi reads none). Refused once SQLite is initialised, which only costs that mutex.
+void configure_sqlite_once() {
+  static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)configured;
+}
+
 SQLite::Database open_database(const std::string& path, const sqlite_options& options) {
+  configure_sqlite_once();
   const auto timeout_ms = std::clamp<std::int64_t>(options.busy_timeout.count(), 0, INT_MAX);
   try {
     return SQLite::Database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
