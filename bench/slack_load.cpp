@@ -13,8 +13,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket/ssl.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -22,10 +22,12 @@
 #include <deque>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 #include <string_view>
 
 #include "fake_text.hpp"
-#include "gather_stream.hpp"
+#include "net/ws_frame.hpp"
 
 namespace kintsugi::bench {
 
@@ -35,8 +37,7 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using tls_stream = asio::ssl::stream<beast::tcp_stream>;
-// Envelopes that are ready together leave in one socket write, each still its own websocket frame (see writer()).
-using ws_stream = websocket::stream<net::detail::gather_stream<tls_stream>>;
+namespace ws = net::ws;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 std::string slack_ts(std::uint64_t micros) {
@@ -101,16 +102,29 @@ std::map<std::string, std::string> fields_of(const http::request<http::string_bo
   return test::fake_text::form_params(body);
 }
 
+// A Socket Mode websocket, server side, framed with kintsugi's ws_frame: one read of the socket yields every ack it
+// holds, and the writer sends what is queued in one write. (Beast's stream, read one message per operation, made
+// the load generator spend more on each ack than on the envelope it answers; what it spends, it takes from the bot
+// it measures.)
 struct socket_conn {
-  explicit socket_conn(tls_stream s) : ws(std::move(s)), wake(ws.get_executor()) {}
-  ws_stream ws;
+  socket_conn(tls_stream s, std::string_view already_read)
+      : stream(std::move(s)), wake(stream.get_executor()), reader(1 << 20, ws::role::server) {
+    auto into = received.prepare(already_read.size());
+    std::memcpy(into.data(), already_read.data(), already_read.size());
+    received.commit(already_read.size());
+  }
+  tls_stream stream;
   bool open = true;
   struct frame {
     std::size_t envelope;
     std::string text;
   };
   std::deque<frame> out;     // envelopes waiting for the writer
-  asio::steady_timer wake;  // the writer waits on it while `out` is empty
+  std::string control;       // framed pings, pongs or the close: they go out first
+  bool closing = false;      // the close is queued: nothing else goes out, and the socket ends once it is written
+  asio::steady_timer wake;  // the writer waits on it while nothing is queued
+  beast::flat_buffer received;
+  ws::frame_reader reader;
 };
 
 // A message as the history lists it (and as the event carries it).
@@ -335,7 +349,14 @@ struct slack_load::impl : std::enable_shared_from_this<impl> {
       if (ec) co_return;
       auto req = parser.release();
       if (websocket::is_upgrade(req)) {
-        co_await run_socket(std::move(stream), std::move(req));
+        http::response<http::empty_body> res{http::status::switching_protocols, req.version()};
+        res.set(http::field::upgrade, "websocket");
+        res.set(http::field::connection, "Upgrade");
+        res.set(http::field::sec_websocket_accept, ws::accept_key(req[http::field::sec_websocket_key]));
+        auto [uec, un] = co_await http::async_write(stream, res, use_tuple);
+        if (uec) co_return;
+        const std::string_view early(static_cast<const char*>(buffer.data().data()), buffer.size());
+        co_await run_socket(std::make_shared<socket_conn>(std::move(stream), early));
         co_return;
       }
       const std::string target{req.target()};
@@ -352,27 +373,28 @@ struct slack_load::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  asio::awaitable<void> run_socket(tls_stream stream, http::request<http::string_body> req) {
-    auto c = std::make_shared<socket_conn>(std::move(stream));
-    websocket::stream_base::timeout t{};
-    t.handshake_timeout = std::chrono::seconds(5);
-    t.idle_timeout = websocket::stream_base::none();
-    t.keep_alive_pings = false;
-    c->ws.set_option(t);
-    auto [ec] = co_await c->ws.async_accept(req, use_tuple);
-    if (ec) co_return;
-    c->ws.text(true);
+  asio::awaitable<void> run_socket(std::shared_ptr<socket_conn> c) {
     ++sockets;
     const std::string hello =
         R"({"type":"hello","num_connections":1,"debug_info":{"host":"bench-applink","build_number":1,)"
         R"("approximate_connection_time":18060},"connection_info":{"app_id":"A0BENCH"}})";
-    auto [hec, hn] = co_await c->ws.async_write(asio::buffer(hello), use_tuple);
+    std::string framed;
+    ws::append_frame(framed, ws::opcode::text, hello);
+    auto [hec, hn] = co_await asio::async_write(c->stream, asio::buffer(framed), use_tuple);
     if (hec) co_return;
     live = c;
     notify();
     asio::co_spawn(io, pinger(c), asio::detached);
     asio::co_spawn(io, writer(c), asio::detached);
-    co_await read_acks(c);
+    co_await read_frames(c);
+  }
+
+  // Queues a control frame ahead of the envelopes.
+  static void send_control(socket_conn& c, ws::opcode op, std::string_view payload) {
+    if (c.closing) return;
+    ws::append_frame(c.control, op, payload);
+    if (op == ws::opcode::close) c.closing = true;
+    c.wake.cancel();
   }
 
   // Slack pings every live socket; Bolt's client closes a socket that went 30 s without a ping.
@@ -382,22 +404,44 @@ struct slack_load::impl : std::enable_shared_from_this<impl> {
       timer.expires_after(std::chrono::seconds(5));
       co_await timer.async_wait(use_tuple);
       if (!c->open || stopping) break;
-      auto [ec] = co_await c->ws.async_ping({}, use_tuple);
-      if (ec) break;
+      send_control(*c, ws::opcode::ping, {});
     }
   }
 
-  asio::awaitable<void> read_acks(std::shared_ptr<socket_conn> c) {
-    beast::flat_buffer buffer;
-    for (;;) {
-      auto [ec, n] = co_await c->ws.async_read(buffer, use_tuple);
+  // Reads the client's frames: acks (each stamped with the time its read completed), pings, the close.
+  asio::awaitable<void> read_frames(std::shared_ptr<socket_conn> c) {
+    constexpr std::size_t read_chunk = 64 * 1024;
+    bool reading = true;
+    auto at = bench_clock::now();
+    while (reading) {
+      std::size_t used = 0;
+      for (;;) {
+        const std::string_view held(static_cast<const char*>(c->received.data().data()) + used, c->received.size() - used);
+        const auto ev = c->reader.next(held);
+        using kind = ws::frame_event::kind;
+        if (ev.what == kind::need_more) break;
+        if (ev.what == kind::error) {
+          send_control(*c, ws::opcode::close, ws::close_payload(ev.close_code, {}));
+          reading = false;
+          break;
+        }
+        used += ev.used;
+        if (ev.what == kind::message) on_frame(ev.payload, at);
+        if (ev.what == kind::ping) send_control(*c, ws::opcode::pong, ev.payload);
+        if (ev.what == kind::close) {
+          send_control(*c, ws::opcode::close, ws::close_payload(ws::close_normal, {}));
+          reading = false;
+          break;
+        }
+      }
+      c->received.consume(used);
+      if (!reading) break;
+      auto [ec, n] = co_await c->stream.async_read_some(c->received.prepare(read_chunk), use_tuple);
       if (ec) break;
-      const auto at = bench_clock::now();
-      const std::string_view frame(static_cast<const char*>(buffer.data().data()), buffer.size());
-      on_frame(frame, at);
-      buffer.consume(buffer.size());
+      c->received.commit(n);
+      at = bench_clock::now();
     }
-    c->open = false;
+    c->open = !c->closing ? false : c->open;  // a queued close is still written, then the writer ends the socket
     c->wake.cancel();
     if (live == c) live.reset();
     notify();
@@ -443,34 +487,36 @@ struct slack_load::impl : std::enable_shared_from_this<impl> {
   static constexpr std::size_t refill_step = 16;
 
   asio::awaitable<void> writer(std::shared_ptr<socket_conn> c) {
+    std::string wire;
+    std::vector<std::size_t> batch;  // the envelopes in this write
     while (c->open && !stopping) {
-      if (c->out.empty()) {
+      if (c->out.empty() && c->control.empty()) {
         c->wake.expires_at(asio::steady_timer::time_point::max());
         co_await c->wake.async_wait(use_tuple);
         continue;
       }
-      std::vector<socket_conn::frame> batch;
-      for (std::size_t bytes = 0; !c->out.empty() && bytes < max_write_bytes; c->out.pop_front()) {
-        bytes += c->out.front().text.size();
-        batch.push_back(std::move(c->out.front()));
+      wire.swap(c->control);
+      c->control.clear();
+      batch.clear();
+      for (; !c->closing && !c->out.empty() && wire.size() < max_write_bytes; c->out.pop_front()) {
+        ws::append_frame(wire, ws::opcode::text, c->out.front().text);
+        batch.push_back(c->out.front().envelope);
       }
-      auto& layer = c->ws.next_layer();
-      if (batch.size() > 1) layer.gather();
-      boost::system::error_code failed;
-      std::size_t written = 0;
-      for (; written < batch.size() && !failed; ++written) {
-        if (batch.size() > 1 && written + 1 == batch.size()) layer.send_with_next();
-        auto [ec, n] = co_await c->ws.async_write(asio::buffer(batch[written].text), use_tuple);
-        failed = ec;
-      }
-      if (batch.size() > 1) layer.end_gather();
-      if (failed) {  // lost with the socket, the gathered ones too: they will never be acked
-        for (const auto& f : batch) lost(f.envelope);
+      auto [ec, n] = co_await asio::async_write(c->stream, asio::buffer(wire), use_tuple);
+      wire.clear();
+      if (ec || (c->closing && c->control.empty())) {
+        // Lost with the socket, or never sent after the close: they will never be acked.
+        for (const auto envelope : batch) if (ec) lost(envelope);
         for (const auto& f : c->out) lost(f.envelope);
         c->out.clear();
         break;
       }
     }
+    for (const auto& f : c->out) lost(f.envelope);  // never written: never acked
+    c->out.clear();
+    c->open = false;
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(c->stream).socket().close(ignored);
   }
 
   void lost(std::size_t envelope) {
@@ -489,7 +535,7 @@ slack_load::~slack_load() {
   impl_->stopping = true;
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
-  if (impl_->live) beast::get_lowest_layer(impl_->live->ws).close();
+  if (impl_->live) beast::get_lowest_layer(impl_->live->stream).close();
 }
 
 std::uint16_t slack_load::port() const { return impl_->acceptor.local_endpoint().port(); }
@@ -507,7 +553,7 @@ asio::awaitable<bool> slack_load::connected(std::chrono::milliseconds timeout) {
 
 void slack_load::drop_socket() {
   if (!impl_->live) return;
-  beast::get_lowest_layer(impl_->live->ws).close();
+  beast::get_lowest_layer(impl_->live->stream).close();
   impl_->live.reset();
 }
 

@@ -19,7 +19,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
@@ -74,30 +73,13 @@ class mask_source {
   std::size_t next_ = pool_.size();
 };
 
-std::string base64(const unsigned char* data, std::size_t size) {
-  std::string out(4 * ((size + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 std::string new_websocket_key() {
   std::array<unsigned char, 16> nonce{};
   if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
     std::random_device fallback;
     for (auto& b : nonce) b = static_cast<unsigned char>(fallback());
   }
-  return base64(nonce.data(), nonce.size());
-}
-
-// What the server must answer in Sec-WebSocket-Accept for `key` (RFC 6455 §4.2.2).
-std::string expected_accept(std::string_view key) {
-  std::string input{key};
-  input += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned size = 0;
-  EVP_Digest(input.data(), input.size(), digest.data(), &size, EVP_sha1(), nullptr);
-  return base64(digest.data(), size);
+  return ws::base64(nonce.data(), nonce.size());
 }
 
 // The upgrade (RFC 6455 §4.1) over a connected stream. What the server sent after its answer (the first frames) stays
@@ -131,7 +113,7 @@ asio::awaitable<handshake_outcome> upgrade(Stream& stream, beast::flat_buffer& r
       ec = errc::handshake_rejected;
     } else if (!beast::iequals(response[http::field::upgrade], "websocket") ||
                !http::token_list{response[http::field::connection]}.exists("upgrade") ||
-               response[http::field::sec_websocket_accept] != expected_accept(key)) {
+               response[http::field::sec_websocket_accept] != ws::accept_key(key)) {
       ec = errc::protocol_error;
     }
   }

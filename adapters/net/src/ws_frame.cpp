@@ -1,5 +1,6 @@
 #include <net/ws_frame.hpp>
 
+#include <openssl/evp.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -18,6 +19,39 @@ std::uint64_t big_endian(std::string_view bytes, std::size_t from, std::size_t c
 }
 
 bool is_control(std::uint8_t op) { return (op & 0x8) != 0; }
+
+// XORs `n` bytes at `p` with the 4-byte `key`, eight bytes at a time: the key repeats every four, so a doubled key
+// lines up with every word.
+void apply_mask(char* p, std::size_t n, const char key[4]) {
+  char doubled[8];
+  std::memcpy(doubled, key, 4);
+  std::memcpy(doubled + 4, key, 4);
+  std::uint64_t wide;
+  std::memcpy(&wide, doubled, 8);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p + i, 8);
+    word ^= wide;
+    std::memcpy(p + i, &word, 8);
+  }
+  for (; i < n; ++i) p[i] = static_cast<char>(p[i] ^ key[i % 4]);
+}
+
+// The header of a final frame: opcode, then the length in its shortest form, with the mask bit if `masked`.
+void append_header(std::string& out, opcode op, std::size_t n, bool masked) {
+  const auto mask_bit = static_cast<std::uint8_t>(masked ? 0x80 : 0);
+  out.push_back(static_cast<char>(0x80 | static_cast<std::uint8_t>(op)));
+  if (n < 126) {
+    out.push_back(static_cast<char>(mask_bit | n));
+  } else if (n <= 0xFFFF) {
+    out.push_back(static_cast<char>(mask_bit | 126));
+    for (int shift = 8; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xFF));
+  } else {
+    out.push_back(static_cast<char>(mask_bit | 127));
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xFF));
+  }
+}
 
 }  // namespace
 
@@ -49,7 +83,7 @@ frame_event frame_reader::next(std::string_view bytes) {
   const bool fin = (b0 & 0x80) != 0;
   const std::uint8_t op = b0 & 0x0F;
   if ((b0 & 0x70) != 0) return fail(errc::protocol_error, close_protocol_error);  // no extension was negotiated
-  if ((b1 & 0x80) != 0) return fail(errc::protocol_error, close_protocol_error);  // a server never masks
+  if (((b1 & 0x80) != 0) != server_) return fail(errc::protocol_error, close_protocol_error);  // only clients mask
 
   std::uint64_t length = b1 & 0x7F;
   std::size_t header = 2;
@@ -91,12 +125,19 @@ frame_event frame_reader::next(std::string_view bytes) {
     const std::uint64_t so_far = in_message_ ? partial_.size() : 0;
     if (length > max_message_ || so_far + length > max_message_) return fail(errc::message_too_big, close_too_big);
   }
-  if (bytes.size() - header < length) {
+  const std::size_t key_at = header;
+  if (server_) header += 4;
+  if (bytes.size() < header || bytes.size() - header < length) {
     ev.needed = header + static_cast<std::size_t>(length);
     return ev;
   }
-  const std::string_view payload = bytes.substr(header, static_cast<std::size_t>(length));
+  std::string_view payload = bytes.substr(header, static_cast<std::size_t>(length));
   ev.used = header + payload.size();
+  if (server_) {
+    unmasked_.assign(payload);
+    apply_mask(unmasked_.data(), unmasked_.size(), bytes.data() + key_at);
+    payload = unmasked_;
+  }
 
   switch (static_cast<opcode>(op)) {
     case opcode::ping:
@@ -150,37 +191,34 @@ frame_event frame_reader::next(std::string_view bytes) {
 }
 
 void append_frame(std::string& out, opcode op, std::string_view payload, std::uint32_t mask) {
-  out.push_back(static_cast<char>(0x80 | static_cast<std::uint8_t>(op)));
-  const std::size_t n = payload.size();
-  if (n < 126) {
-    out.push_back(static_cast<char>(0x80 | n));
-  } else if (n <= 0xFFFF) {
-    out.push_back(static_cast<char>(0x80 | 126));
-    for (int shift = 8; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xFF));
-  } else {
-    out.push_back(static_cast<char>(0x80 | 127));
-    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xFF));
-  }
+  append_header(out, op, payload.size(), true);
   char key[4];
   std::memcpy(key, &mask, 4);
   out.append(key, 4);
   const std::size_t start = out.size();
   out.append(payload);
-  // XOR with the key eight bytes at a time: the key repeats every four, so a doubled key lines up with every word.
-  char doubled[8];
-  std::memcpy(doubled, key, 4);
-  std::memcpy(doubled + 4, key, 4);
-  std::uint64_t wide;
-  std::memcpy(&wide, doubled, 8);
-  char* p = out.data() + start;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p + i, 8);
-    word ^= wide;
-    std::memcpy(p + i, &word, 8);
-  }
-  for (; i < n; ++i) p[i] = static_cast<char>(p[i] ^ key[i % 4]);
+  apply_mask(out.data() + start, payload.size(), key);
+}
+
+void append_frame(std::string& out, opcode op, std::string_view payload) {
+  append_header(out, op, payload.size(), false);
+  out.append(payload);
+}
+
+std::string base64(const unsigned char* data, std::size_t size) {
+  std::string out(4 * ((size + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string accept_key(std::string_view client_key) {
+  std::string input{client_key};
+  input += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned size = 0;
+  EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha1(), nullptr);
+  return base64(digest, size);
 }
 
 std::string close_payload(std::uint16_t code, std::string_view reason) {

@@ -239,3 +239,60 @@ TEST_CASE("ws_frame: a close reason is cut to fit a control frame, never inside 
   CHECK(ws::valid_utf8(payload.substr(2)));
   CHECK(ws::close_payload(1000, std::string(200, 'x')).size() == 125);
 }
+
+TEST_CASE("ws_frame: a server reads the client's masked frames, unmasked, and refuses unmasked ones") {
+  std::string wire;
+  ws::append_frame(wire, ws::opcode::text, R"({"envelope_id":"e1"})", 0x01020304u);
+  ws::append_frame(wire, ws::opcode::ping, "are you there", 0xdeadbeefu);
+  const std::string long_text(70001, 'z');
+  ws::append_frame(wire, ws::opcode::text, long_text, 0x9u);
+  ws::frame_reader reader(1 << 20, ws::role::server);
+  std::string_view rest = wire;
+
+  auto ev = reader.next(rest.substr(0, 5));  // header and part of the key
+  CHECK(ev.what == kind::need_more);
+  CHECK(ev.needed == 2 + 4 + 20);
+  ev = reader.next(rest);
+  REQUIRE(ev.what == kind::message);
+  CHECK(ev.text);
+  CHECK(ev.payload == R"({"envelope_id":"e1"})");
+  rest.remove_prefix(ev.used);
+  ev = reader.next(rest);
+  REQUIRE(ev.what == kind::ping);
+  CHECK(ev.payload == "are you there");
+  rest.remove_prefix(ev.used);
+  ev = reader.next(rest);
+  REQUIRE(ev.what == kind::message);
+  CHECK(ev.payload == long_text);
+  CHECK(ev.used == rest.size());
+
+  ws::frame_reader strict(1024, ws::role::server);
+  const auto unmasked = strict.next(server_frame(fin | text, "hi"));
+  CHECK(unmasked.what == kind::error);
+  CHECK(unmasked.close_code == ws::close_protocol_error);
+  ws::frame_reader client(1024);
+  CHECK(client.next(wire).what == kind::error);  // and a client refuses masked ones
+}
+
+TEST_CASE("ws_frame: server frames are final and unmasked, read back by a client") {
+  std::string wire;
+  for (const std::size_t n : {0UL, 125UL, 126UL, 65535UL, 65536UL}) ws::append_frame(wire, ws::opcode::text, std::string(n, 'q'));
+  ws::append_frame(wire, ws::opcode::close, ws::close_payload(1000, "done"));
+  ws::frame_reader reader(1 << 20);
+  std::string_view rest = wire;
+  for (const std::size_t n : {0UL, 125UL, 126UL, 65535UL, 65536UL}) {
+    CAPTURE(n);
+    const auto ev = reader.next(rest);
+    REQUIRE(ev.what == kind::message);
+    CHECK(ev.payload == std::string(n, 'q'));
+    rest.remove_prefix(ev.used);
+  }
+  const auto closing = reader.next(rest);
+  REQUIRE(closing.what == kind::close);
+  CHECK(closing.close_code == 1000);
+  CHECK(closing.payload == "done");
+}
+
+TEST_CASE("ws_frame: the accept key of RFC 6455's example handshake") {
+  CHECK(ws::accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}

@@ -1,7 +1,7 @@
 #pragma once
-// RFC 6455 framing for the client side of a websocket: reading the server's frames out of the bytes received, and
-// writing the client's own (masked) frames. No I/O here, so every rule of the RFC is unit-tested without a socket;
-// ws_client runs it over TCP or TLS.
+// RFC 6455 framing: reading frames out of the bytes received and writing frames, for either side. The client side
+// (ws_client, over TCP or TLS) reads the server's unmasked frames and writes masked ones; the server side (the
+// benchmark's Slack) the other way round. No I/O here, so every rule of the RFC is unit-tested without a socket.
 //
 // Why kintsugi frames its own websocket instead of using Beast's stream (Beast still writes and reads the upgrade):
 // Beast reads one message per asynchronous operation and completes each through the io_context's queue, and writes
@@ -48,11 +48,16 @@ struct frame_event {
   std::size_t needed = 0;  // need_more: the input's size that completes the frame (at least the next header)
 };
 
-// The server's side of a connection, frame by frame. Server frames must not be masked (RFC 6455 §5.1); no
-// extension is negotiated, so a reserved bit is an error; text (whole messages, close reasons) must be UTF-8.
+// Which end of the connection reads: a client reads the server's frames, which must not be masked; a server reads
+// the client's, which must be (RFC 6455 §5.1).
+enum class role { client, server };
+
+// The peer's side of a connection, frame by frame. No extension is negotiated, so a reserved bit is an error; text
+// (whole messages, close reasons) must be UTF-8. A server's reader unmasks into a buffer of its own.
 class frame_reader {
  public:
-  explicit frame_reader(std::size_t max_message) : max_message_(max_message) {}
+  explicit frame_reader(std::size_t max_message, role reader = role::client)
+      : max_message_(max_message), server_(reader == role::server) {}
 
   // The next event from the front of `bytes`. A caller drops `used` bytes once it is done with the payload.
   frame_event next(std::string_view bytes);
@@ -60,13 +65,24 @@ class frame_reader {
  private:
   frame_event fail(errc e, std::uint16_t code);
   std::size_t max_message_;
+  bool server_;
   bool in_message_ = false;  // a fragmented message has begun
   bool partial_text_ = false;
   std::string partial_;  // its payload so far
+  std::string unmasked_;  // a server's reader: the last frame's payload, unmasked
 };
 
 // Appends a client frame (final, masked with `mask`) carrying `payload`.
 void append_frame(std::string& out, opcode op, std::string_view payload, std::uint32_t mask);
+
+// Appends a server frame (final, unmasked) carrying `payload`.
+void append_frame(std::string& out, opcode op, std::string_view payload);
+
+// What a server answers in Sec-WebSocket-Accept to the client's Sec-WebSocket-Key (RFC 6455 §4.2.2).
+std::string accept_key(std::string_view client_key);
+
+// `size` bytes of standard base64.
+std::string base64(const unsigned char* data, std::size_t size);
 
 // The payload of a close frame: the code, then the reason cut to fit 125 bytes (at a UTF-8 boundary).
 std::string close_payload(std::uint16_t code, std::string_view reason);
