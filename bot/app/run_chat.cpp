@@ -154,11 +154,17 @@ int run_chat(const config::config& cfg, const core::engine_options& options, std
     }
   });
   if (listening) {
-    auto serving = [](net::http_server* s) -> asio::awaitable<std::string> {
+    // Slack's HTTP mode hears nothing while the bot is down: where each channel's capture stopped is written down
+    // before the first request is read, and the backfill (after auth.test) starts there.
+    auto serving = [](net::http_server* s, runtime::host* h, bool gaps_first) -> asio::awaitable<std::string> {
+      if (gaps_first) {
+        const auto error = co_await runtime::open_capture_gaps(*h, std::string{});
+        if (!error.empty()) co_return "could not note where the capture stopped: " + error;
+      }
       co_await s->run();
       co_return std::string{"stopped"};
     };
-    asio::co_spawn(io, serving(&server), ended("http listener"));
+    asio::co_spawn(io, serving(&server, &host, slack_http), ended("http listener"));
   }
   if (slack_http) {
     std::function<void(const slack::context&)> identified = [&receiver](const slack::context& ctx) {

@@ -525,6 +525,10 @@ struct statements {
         upsert_channel(db, "INSERT INTO channels (id, name) VALUES (?1, ?2) "
                            "ON CONFLICT (id) DO UPDATE SET name = excluded.name"),
         channel_by_id(db, "SELECT id, name FROM channels WHERE id = ?1"),
+        open_gap(db, "INSERT INTO capture_gaps (channel, since) VALUES (?1, ?2) "
+                     "ON CONFLICT (channel) DO UPDATE SET openings = openings + 1"),
+        find_gap(db, "SELECT channel, since, openings FROM capture_gaps WHERE channel = ?1"),
+        close_gap(db, "DELETE FROM capture_gaps WHERE channel = ?1 AND openings = ?2"),
         insert_document(db, "INSERT INTO documents (incident_id, written_at, markdown) VALUES (?1, ?2, ?3)"),
         latest_document(db, "SELECT id, incident_id, written_at, markdown FROM documents WHERE incident_id = ?1 "
                             "ORDER BY id DESC LIMIT 1"),
@@ -555,6 +559,7 @@ struct statements {
   Statement insert_action, update_action, action_by_id, actions_of, open_actions, actions_since;
   Statement upsert_user, user_by_id;
   Statement upsert_channel, channel_by_id;
+  Statement open_gap, find_gap, close_gap;
   Statement insert_document, latest_document;
   Statement set_reminder, reminder_id, cancel_reminder, find_reminder, due_reminders, next_reminder_due;
   Statement enqueue, pending, pending_on, mark_sent, mark_failed;
@@ -1137,6 +1142,36 @@ std::optional<core::channel_info> sqlite_store::find_channel(std::string_view id
     return one_row<core::channel_info>(*s, [](const Statement& row) {
       return core::channel_info{text_at(row, 0), text_at(row, 1)};
     });
+  });
+}
+
+// ---- capture gaps ---------------------------------------------------------------------------------
+
+void sqlite_store::open_gap(std::string_view channel, core::timestamp since) {
+  guarded("open_gap", [&] {
+    const use s(impl_->st->open_gap);
+    bind_text(*s, 1, impl_->scratch(impl_->user_buffer, channel));
+    bind_time(*s, 2, since);
+    s->exec();
+  });
+}
+
+std::optional<core::capture_gap> sqlite_store::find_gap(std::string_view channel) {
+  return guarded("find_gap", [&] {
+    const use s(impl_->st->find_gap);
+    bind_text(*s, 1, impl_->scratch(impl_->user_buffer, channel));
+    return one_row<core::capture_gap>(*s, [](const Statement& row) {
+      return core::capture_gap{text_at(row, 0), time_at(row, 1), row.getColumn(2).getInt64()};
+    });
+  });
+}
+
+void sqlite_store::close_gap(const core::capture_gap& filled) {
+  guarded("close_gap", [&] {
+    const use s(impl_->st->close_gap);
+    bind_text(*s, 1, filled.channel);
+    s->bind(2, filled.openings);
+    s->exec();
   });
 }
 

@@ -192,6 +192,11 @@ asio::awaitable<void> adapter::socket_loop() {
               log_->info("mattermost connected (server {}{})", h->server_version,
                          connection_id.empty() ? "" : "; could not resume, resyncing open incident channels");
             connection_id = h->connection_id;
+            // Where each channel's capture stopped is written down before anything of this session is stored; the
+            // resync starts there, and so does the next one should this one be cut short.
+            const std::string route{core::mattermost_route};
+            const auto error = co_await runtime::open_capture_gaps(host_, route);
+            if (!error.empty() && log_) log_->error("mattermost could not note where the capture stopped: {}", error);
             asio::co_spawn(ex_, resync(), log_exception(log_, "resync"));
           }
           next_seq = h->seq + 1;
@@ -244,37 +249,24 @@ asio::awaitable<bool> adapter::submit_all(std::vector<core::event> events, runti
   co_return false;
 }
 
-// Every open incident channel of Mattermost, from the newest post it has (else its declaration): all posts changed
-// since, over REST. The inbox keeps each once, so overlapping with the socket or an earlier resync is harmless.
+// Every open incident channel of Mattermost with a capture gap, from where the gap opened (the newest post captured
+// before it, else the declaration): all posts changed since, over REST. The inbox keeps each once, so overlapping
+// with the socket or an earlier resync is harmless. A channel's gap is closed once every page was stored.
 asio::awaitable<void> adapter::resync() {
-  struct channel_since {
-    std::string channel;  // plain id
-    std::int64_t since = 0;
-  };
-  using since_list = std::vector<channel_since>;
-  std::function<since_list(core::store&)> read = [](core::store& s) {
-    since_list out;
-    for (const auto& inc : s.open_incidents()) {
-      if (core::route_of(inc.channel) != core::mattermost_route) continue;
-      auto id = from_core(inc.channel);
-      if (!id || !is_object_id(*id)) continue;  // not created yet
-      core::timestamp last = inc.declared_at;
-      if (auto latest = s.latest_message(inc.id); latest && latest->at > last) last = latest->at;
-      out.push_back(channel_since{*id, to_millis(last) - 1});
-    }
-    return out;
-  };
-  auto channels = co_await host_.run<since_list>(std::move(read));
-  for (const auto& ch : channels) {
-    std::int64_t since = ch.since;
+  const auto gaps = co_await runtime::capture_gaps(host_, std::string{core::mattermost_route});
+  for (const auto& g : gaps) {
+    auto id = from_core(g.gap.channel);
+    if (!id || !is_object_id(*id)) continue;  // not created yet
+    std::int64_t since = to_millis(g.gap.since) - 1;
     std::size_t count = 0;
+    bool complete = false;
     for (int page = 0; page < 100 && !stopping_; ++page) {
       auto r = co_await rest_.request(http::verb::get,
-                                      "/api/v4/channels/" + path_part(ch.channel) + "/posts?since=" + std::to_string(since));
+                                      "/api/v4/channels/" + path_part(*id) + "/posts?since=" + std::to_string(since));
       if (!settled(r, "resync of a channel") || !r.ok()) break;
       auto list = parse_post_list(r.body, ctx_);
       if (!list.error.empty()) {
-        if (log_) log_->warn("mattermost resync of {}: {}", ch.channel, list.error);
+        if (log_) log_->warn("mattermost resync of {}: {}", *id, list.error);
         break;
       }
       count += list.posts.size();
@@ -283,10 +275,19 @@ asio::awaitable<void> adapter::resync() {
       if (!stored) break;
       asio::co_spawn(ex_, learn(std::move(list.events)), log_exception(log_, "users lookup"));
       // since= answers at most 1000 posts: ask again from the newest one listed until a page comes back short.
-      if (list.posts.size() < 1000 || list.latest_update_at <= since) break;
+      if (list.posts.size() < 1000 || list.latest_update_at <= since) {
+        complete = true;
+        break;
+      }
       since = list.latest_update_at;
     }
-    if (log_ && count > 0) log_->info("mattermost resynced channel={} posts={}", ch.channel, count);
+    if (log_ && count > 0) log_->info("mattermost resynced channel={} posts={}", *id, count);
+    if (!complete) {
+      if (log_ && !stopping_) log_->warn("mattermost resync of {} is incomplete; the next session picks it up again", *id);
+      continue;
+    }
+    const auto error = co_await runtime::close_capture_gap(host_, g.gap);
+    if (!error.empty() && log_) log_->warn("mattermost resync of {} done, but its gap stays noted: {}", *id, error);
   }
 }
 

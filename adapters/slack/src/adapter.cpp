@@ -144,7 +144,8 @@ asio::awaitable<std::string> adapter::run_sender_only(std::function<void(const c
   const bool known = co_await identify();
   if (known) {
     if (identified) identified(ctx_);
-    // No hello in HTTP mode: backfill once, for what was said while the bot was down.
+    // No hello in HTTP mode: backfill once, for what was said while the bot was down (the gaps were opened before
+    // the listener took its first request).
     start_backfill();
     co_await sender_loop();
   }
@@ -237,7 +238,13 @@ asio::awaitable<void> adapter::serve(connection_ptr c) {
     }
     auto incoming = decode_frame(*text, ctx_);
     if (auto* h = std::get_if<hello>(&incoming)) {
-      on_hello(c, *h);
+      if (on_hello(c, *h)) {
+        // Where each channel's capture stopped is written down before anything this connection delivers is
+        // stored; the backfill starts there, and so does the next one should this one be cut short.
+        const auto error = co_await runtime::open_capture_gaps(host_, std::string{});
+        if (!error.empty() && log_) log_->error("slack could not note where the capture stopped: {}", error);
+        start_backfill();
+      }
     } else if (auto* d = std::get_if<disconnect>(&incoming)) {
       if (d->reason == disconnect_reason::link_disabled) {
         stop_reason_ = "Socket Mode was turned off for this app (link_disabled); turn it on again in the app's settings";
@@ -275,9 +282,9 @@ asio::awaitable<void> adapter::serve(connection_ptr c) {
   if (log_) log_->debug("slack conn={} ended", c->id);
 }
 
-// A connection is ready. Older connections that Slack asked to leave are closed now; if none of them was up until
-// this moment, something may have been said meanwhile: backfill.
-void adapter::on_hello(const connection_ptr& c, const hello& h) {
+// A connection is ready. Older connections that Slack asked to leave are closed now. True when none of them was up
+// until this moment: something may have been said meanwhile.
+bool adapter::on_hello(const connection_ptr& c, const hello& h) {
   c->said_hello = true;
   bool covered = false;
   const auto others = live_;  // a copy: co_spawn may start retire() right here
@@ -292,10 +299,8 @@ void adapter::on_hello(const connection_ptr& c, const hello& h) {
   if (log_)
     log_->info("slack socket ready conn={} app={} connections={}{}", c->id, h.app_id, h.num_connections,
                covered ? " (took over without a gap)" : "");
-  if (!covered) {
-    heard_live_since_.clear();  // a new gap: what was heard before it bounds nothing
-    start_backfill();
-  }
+  if (!covered) heard_live_since_.clear();  // a new gap: what was heard before it bounds nothing
+  return !covered;
 }
 
 // Closes a connection a newer one took over from, once the envelopes it delivered are acked (bounded by Slack's
@@ -476,56 +481,50 @@ void adapter::note_heard_live(const std::vector<core::event>& events) {
 }
 
 // After a reconnect that left a gap: what was said in open incident channels while the bot was away, each message
-// once and in time order. Channel messages come from conversations.history after the last captured message; thread
-// replies from conversations.replies of every thread replied to since then, whether its parent is new or older
-// (history since the incident was declared lists those parents with their latest_reply).
+// once and in time order. Channel messages come from conversations.history after the channel's gap opened (the last
+// message captured before it); thread replies from conversations.replies of every thread replied to since then,
+// whether its parent is new or older (history since the incident was declared lists those parents with their
+// latest_reply). A channel's gap is closed once all of it was listed and stored.
 asio::awaitable<void> adapter::backfill() {
-  struct channel_since {
-    std::string channel;
-    core::timestamp declared;
-    core::timestamp last;  // the newest message captured in the channel, else the declaration
-  };
-  using since_list = std::vector<channel_since>;
-  std::function<since_list(core::store&)> read = [](core::store& s) {
-    since_list out;
-    for (const auto& inc : s.open_incidents()) {
-      core::timestamp last = inc.declared_at;
-      if (auto latest = s.latest_message(inc.id))
-        if (auto ref = split_message_id(latest->source_id); ref && ref->channel == inc.channel)
-          if (auto t = parse_ts(ref->ts); t && *t > last) last = *t;
-      out.push_back(channel_since{inc.channel, inc.declared_at, last});
-    }
-    return out;
-  };
-  auto channels = co_await host_.run<since_list>(std::move(read));
+  const auto gaps = co_await runtime::capture_gaps(host_, std::string{});
   const std::string history = "conversations.history";
   const std::string replies = "conversations.replies";
   const std::string none;
-  for (const auto& ch : channels) {
-    const std::string oldest = format_ts(ch.last);
+  for (const auto& g : gaps) {
+    const std::string& channel = g.gap.channel;
+    const std::string oldest = format_ts(g.gap.since);
     // Up to the first message heard live in the channel since the gap, if one was: the socket has the rest.
-    const auto heard = heard_live_since_.find(ch.channel);
+    const auto heard = heard_live_since_.find(channel);
     const std::string until = heard == heard_live_since_.end() ? none : format_ts(heard->second);
-    auto found = co_await list_messages(history, ch.channel, none, oldest, until);
+    auto found = co_await list_messages(history, channel, none, oldest, until);
+    bool complete = found.complete;
     std::vector<thread_ref> threads = std::move(found.threads);
-    if (found.complete && ch.declared < ch.last) {
+    if (found.complete && g.declared < g.gap.since) {
       // Older parents: only their threads matter, their own messages were captured before.
-      const std::string declared = format_ts(ch.declared);
-      auto older = co_await list_messages(history, ch.channel, none, declared, oldest);
+      const std::string declared = format_ts(g.declared);
+      auto older = co_await list_messages(history, channel, none, declared, oldest);
+      complete = complete && older.complete;
       threads.insert(threads.end(), older.threads.begin(), older.threads.end());
     }
-    const auto replied = threads_replied_after(threads, ch.last);
+    const auto replied = threads_replied_after(threads, g.gap.since);
     for (const auto& thread_ts : replied) {
-      auto in_thread = co_await list_messages(replies, ch.channel, thread_ts, oldest, none);
+      auto in_thread = co_await list_messages(replies, channel, thread_ts, oldest, none);
+      complete = complete && in_thread.complete;
       for (auto& e : in_thread.events) found.events.push_back(std::move(e));
     }
     auto events = order_backfill(std::move(found.events));
     const std::size_t count = events.size();
     auto unknown = note_unknown(events);
-    if (known_channels_.insert(ch.channel).second) unknown.channels.push_back(ch.channel);
-    co_await submit_all(std::move(events), runtime::host::lane::backfill);
+    if (known_channels_.insert(channel).second) unknown.channels.push_back(channel);
+    const bool stored = co_await submit_all(std::move(events), runtime::host::lane::backfill);
     if (!unknown.empty()) co_await learn(std::move(unknown));
-    if (log_ && count > 0) log_->info("slack backfilled channel={} messages={}", ch.channel, count);
+    if (log_ && count > 0) log_->info("slack backfilled channel={} messages={}", channel, count);
+    if (!complete || !stored) {
+      if (log_) log_->warn("slack backfill of {} is incomplete; the next connection picks it up again", channel);
+      continue;
+    }
+    const auto error = co_await runtime::close_capture_gap(host_, g.gap);
+    if (!error.empty() && log_) log_->warn("slack backfill of {} done, but its gap stays noted: {}", channel, error);
   }
 }
 

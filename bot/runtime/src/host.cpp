@@ -1,6 +1,9 @@
 #include "runtime/host.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <functional>
+#include <string>
 #include <memory>
 #include <utility>
 
@@ -168,6 +171,40 @@ void host::resume(std::vector<pending_event>& batch, std::vector<core::event_out
       for (auto& [done, outcome] : group) std::move(done)(std::move(outcome));
     }));
   }
+}
+
+namespace {
+// Runs `change` in the host's thread; the store's error, else empty.
+asio::awaitable<std::string> change_store(host& h, std::function<void(core::store&)> change) {
+  std::function<std::string(core::store&)> work = [change = std::move(change)](core::store& s) -> std::string {
+    try {
+      change(s);
+      return {};
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  };
+  co_return co_await h.run<std::string>(std::move(work));
+}
+}  // namespace
+
+asio::awaitable<std::string> open_capture_gaps(host& h, std::string route) {
+  std::function<void(core::store&)> open = [route = std::move(route)](core::store& s) {
+    core::open_capture_gaps(s, route);
+  };
+  co_return co_await change_store(h, std::move(open));
+}
+
+asio::awaitable<std::vector<core::gap_to_fill>> capture_gaps(host& h, std::string route) {
+  std::function<std::vector<core::gap_to_fill>(core::store&)> read = [route = std::move(route)](core::store& s) {
+    return core::capture_gaps(s, route);
+  };
+  co_return co_await h.run<std::vector<core::gap_to_fill>>(std::move(read));
+}
+
+asio::awaitable<std::string> close_capture_gap(host& h, core::capture_gap filled) {
+  std::function<void(core::store&)> close = [filled = std::move(filled)](core::store& s) { s.close_gap(filled); };
+  co_return co_await change_store(h, std::move(close));
 }
 
 }  // namespace kintsugi::runtime

@@ -114,6 +114,9 @@ class sqlite_store final : public core::store {
   std::optional<core::user> find_user(std::string_view id) override;
   void upsert_channel(const core::channel_info& c) override;
   std::optional<core::channel_info> find_channel(std::string_view id) override;
+  void open_gap(std::string_view channel, core::timestamp since) override;
+  std::optional<core::capture_gap> find_gap(std::string_view channel) override;
+  void close_gap(const core::capture_gap& filled) override;
 
   core::id_t save_document(const core::document_version& d) override;
   std::optional<core::document_version> latest_document(core::id_t incident_id) override;

@@ -158,6 +158,18 @@ class fake_store : public core::store {
     if (auto it = channels.find(id); it != channels.end()) return it->second;
     return std::nullopt;
   }
+  std::map<std::string, core::capture_gap, std::less<>> gaps;
+  void open_gap(std::string_view channel, core::timestamp since) override {
+    auto [it, added] = gaps.try_emplace(std::string(channel), core::capture_gap{std::string(channel), since, 1});
+    if (!added) ++it->second.openings;
+  }
+  std::optional<core::capture_gap> find_gap(std::string_view channel) override {
+    if (auto it = gaps.find(channel); it != gaps.end()) return it->second;
+    return std::nullopt;
+  }
+  void close_gap(const core::capture_gap& filled) override {
+    if (auto it = gaps.find(filled.channel); it != gaps.end() && it->second.openings == filled.openings) gaps.erase(it);
+  }
   std::optional<core::user> find_user(std::string_view id) override {
     ++find_user_calls;
     if (auto it = users.find(id); it != users.end()) return it->second;

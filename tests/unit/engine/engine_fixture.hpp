@@ -126,6 +126,9 @@ class faulty_store final : public store {
   std::optional<user> find_user(std::string_view id) override { return inner_.find_user(id); }
   void upsert_channel(const channel_info& c) override { inner_.upsert_channel(c); }
   std::optional<channel_info> find_channel(std::string_view id) override { return inner_.find_channel(id); }
+  void open_gap(std::string_view channel, timestamp since) override { inner_.open_gap(channel, since); }
+  std::optional<capture_gap> find_gap(std::string_view channel) override { return inner_.find_gap(channel); }
+  void close_gap(const capture_gap& filled) override { inner_.close_gap(filled); }
 
   id_t save_document(const document_version& d) override { return inner_.save_document(d); }
   std::optional<document_version> latest_document(id_t incident_id) override { return inner_.latest_document(incident_id); }

@@ -14,6 +14,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
+#include "core/capture_gaps.hpp"
 #include "temp_dir.hpp"
 
 namespace core = kintsugi::core;
@@ -542,6 +543,62 @@ TEST_CASE("sqlite_store: latest_message is the newest chat message, not a bot en
     CHECK(s.latest_message(two)->source_id == "x1");
     CHECK_FALSE(s.latest_message(99).has_value());
   });
+}
+
+TEST_CASE("sqlite_store: a capture gap keeps its start when opened again and closes only as it was read") {
+  on_both([](sqlite_store& s) {
+    CHECK_FALSE(s.find_gap("C-1").has_value());
+    s.open_gap("C-1", at(1, 7));
+    s.open_gap("C-2", at(2));
+    const auto first = s.find_gap("C-1");
+    REQUIRE(first.has_value());
+    CHECK(*first == core::capture_gap{"C-1", at(1, 7), 1});
+    s.open_gap("C-1", at(9));  // the connection dropped again before the backfill filled it
+    const auto again = s.find_gap("C-1");
+    REQUIRE(again.has_value());
+    CHECK(again->since == at(1, 7));
+    CHECK(again->openings == 2);
+    s.close_gap(*first);  // a backfill that read the gap before it was opened again closes nothing
+    CHECK(s.find_gap("C-1").has_value());
+    s.close_gap(*again);
+    CHECK_FALSE(s.find_gap("C-1").has_value());
+    CHECK(s.find_gap("C-2").has_value());
+  });
+}
+
+TEST_CASE("capture gaps open at the newest captured message of each open incident on the platform") {
+  const kintsugi::test::temp_dir dir;
+  const auto path = dir.file("kintsugi.db");
+  {
+    sqlite_store s{path};
+    const auto quiet = s.create_incident(plain_incident("C-quiet", at(0)));
+    const auto busy = s.create_incident(plain_incident("C-busy", at(0)));
+    s.create_incident(plain_incident("mm:abc", at(0)));  // Mattermost's: another route
+    auto done = plain_incident("C-done", at(0));
+    done.status = core::incident_status::resolved;
+    s.create_incident(done);
+    s.add_entry(message(busy, "m1", at(4), "one"));
+    s.add_entry(message(busy, "m2", at(7, 5), "two"));
+    s.add_entry(bot_entry(busy, at(8), "status"));
+    core::open_capture_gaps(s, "");
+    s.add_entry(message(busy, "m3", at(12), "heard live after the gap"));
+    (void)quiet;
+  }
+  sqlite_store s{path};  // kept across a restart
+  const auto gaps = core::capture_gaps(s, "");
+  REQUIRE(gaps.size() == 2);
+  CHECK(gaps[0].gap == core::capture_gap{"C-quiet", at(0), 1});
+  CHECK(gaps[1].gap == core::capture_gap{"C-busy", at(7, 5), 1});
+  CHECK(gaps[1].declared == at(0));
+  CHECK(core::capture_gaps(s, "mm").empty());  // not opened for Mattermost
+  core::open_capture_gaps(s, "");  // the next connection: the start stays where the capture stopped
+  CHECK(core::capture_gaps(s, "")[1].gap == core::capture_gap{"C-busy", at(7, 5), 2});
+  // A gap left by an earlier incident in the channel starts no earlier than the new one's declaration.
+  auto later = s.find_incident(1);
+  later->status = core::incident_status::resolved;
+  s.update_incident(*later);
+  s.create_incident(plain_incident("C-quiet", at(30)));
+  CHECK(core::capture_gaps(s, "")[1].gap.since == at(30));
 }
 
 TEST_CASE("sqlite_store: update_entry records an edit and a deletion") {

@@ -83,7 +83,7 @@ class adapter {
   boost::asio::awaitable<bool> identify();
   boost::asio::awaitable<void> socket_loop();
   boost::asio::awaitable<void> serve(connection_ptr c);
-  void on_hello(const connection_ptr& c, const hello& h);
+  bool on_hello(const connection_ptr& c, const hello& h);
   boost::asio::awaitable<void> retire(connection_ptr c);
   void forget(const connection_ptr& c);
   class in_flight_guard;

@@ -182,4 +182,15 @@ struct channel_info {
   bool operator==(const channel_info&) const = default;
 };
 
+// A channel whose capture has a gap that no backfill has filled yet: the bot could not hear it from `since` (its
+// connection was down, or the bot was) until a connection came back. `openings` counts the times the gap was
+// opened again before a backfill closed it, so that a backfill closes only the gap it read.
+struct capture_gap {
+  std::string channel;
+  timestamp since{};
+  std::int64_t openings = 1;
+
+  bool operator==(const capture_gap&) const = default;
+};
+
 }  // namespace kintsugi::core

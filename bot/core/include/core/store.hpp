@@ -115,6 +115,15 @@ class store {
   virtual void upsert_channel(const channel_info& c) = 0;
   virtual std::optional<channel_info> find_channel(std::string_view id) = 0;
 
+  // Capture gaps, kept across restarts, so that a backfill cut short (by a
+  // crash, a rate limit, a dropped connection) resumes where the capture stopped, not after what was heard live
+  // since. Opens the gap of `channel` at `since`; when one is open already, keeps its start and counts one more
+  // opening.
+  virtual void open_gap(std::string_view channel, timestamp since) = 0;
+  virtual std::optional<capture_gap> find_gap(std::string_view channel) = 0;
+  // Closes the gap a backfill filled, unless it was opened again after the backfill read it (`openings` differs).
+  virtual void close_gap(const capture_gap& filled) = 0;
+
   // Postmortem versions.
   virtual id_t save_document(const document_version& d) = 0;
   virtual std::optional<document_version> latest_document(id_t incident_id) = 0;

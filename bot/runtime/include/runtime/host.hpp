@@ -15,6 +15,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/capture_gaps.hpp"
 #include "core/dispatcher.hpp"
 #include "core/engine.hpp"
 #include "core/store.hpp"
@@ -94,6 +95,12 @@ class host {
   std::size_t batches_ = 0;
   std::function<void()> notify_;
 };
+
+// Capture gaps (core/capture_gaps.hpp) on the storage thread. Opening and closing answer the store's error, if any,
+// rather than throwing: a platform's connection goes on either way.
+boost::asio::awaitable<std::string> open_capture_gaps(host& h, std::string route);
+boost::asio::awaitable<std::vector<core::gap_to_fill>> capture_gaps(host& h, std::string route);
+boost::asio::awaitable<std::string> close_capture_gap(host& h, core::capture_gap filled);
 
 }  // namespace kintsugi::runtime
 
