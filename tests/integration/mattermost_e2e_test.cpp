@@ -375,6 +375,35 @@ TEST_CASE("a Mattermost restart: no replay, a new hello, and the gap resynced ov
   CHECK(since_asked);
 }
 
+TEST_CASE("a Mattermost resync cut short, then a crash: the restarted bot resyncs from where the capture stopped") {
+  mm_world w;
+  w.start_connected();
+  w.declare();
+  w.mm.post_as_user(w.channel, w.alice, "A: before the restart");
+  REQUIRE(w.messages_once(1).size() == 1);
+  const auto hellos = w.mm.hellos_sent();
+  w.mm.fail_next("GET /api/v4/channels/*", 403);  // the resync cannot list the channel
+  w.mm.restart();
+  w.mm.post_as_user(w.channel, w.bob, "B: while the server was down");
+  w.mm.post_as_user(w.channel, w.alice, "C: still down");
+  INFO(w.diagnosis());
+  REQUIRE(w.mm.wait_until([&] { return w.mm.hellos_sent() > hellos && w.mm.live_connections() == 1; }, 20s));
+  REQUIRE(eventually([&] { return contains(w.stderr_text(), "is incomplete; the next session picks it up again"); }));
+  // Heard live on the new session and stored: now the newest post captured in the channel.
+  w.mm.post_as_user(w.channel, w.bob, "D: after");
+  REQUIRE(w.messages_once(2).size() == 2);
+  // The bot dies before anything filled the gap.
+  w.bot->kill_hard();
+  w.bot.reset();
+  w.start_connected();
+  const auto messages = w.messages_once(4);
+  w.stop();
+  CHECK(texts_of(w.timeline("message")) == std::vector<std::string>{"A: before the restart",
+                                                                     "B: while the server was down", "C: still down",
+                                                                     "D: after"});
+  (void)messages;
+}
+
 TEST_CASE("malformed Mattermost frames and every websocket fixture: logged or handled, the connection kept") {
   mm_world w;
   w.start_connected();

@@ -687,6 +687,42 @@ TEST_CASE("a dropped socket: the backfill of a channel stops at the first messag
                                                 "E: C2 after the reconnect", "F: C2 after the reconnect"});
 }
 
+TEST_CASE("a backfill cut short, then a crash: the restarted bot backfills from where the capture stopped") {
+  slack_world w;
+  w.start();
+  w.declare();
+  const std::string ts_a = w.say("U1", "A: before the drop");
+  // Said while the bot is away: in the history only.
+  const std::string ts_c = next_slack_ts();
+  w.slack.add_history(channel, history_message("U2", "C: during the gap", ts_c));
+  const std::string ts_d = next_slack_ts();
+  w.slack.add_history(channel, history_message("U1", "D: still during the gap", ts_d));
+  w.slack.fail_history(1);  // the backfill after the reconnect cannot list the channel (the token lacks a scope)
+  w.slack.drop_socket();
+  INFO(w.diagnosis());
+  REQUIRE(eventually([&] { return contains(w.stderr_text(), "slack backfill of C1 is incomplete"); }));
+  // Heard live on the new connection and stored: now the newest message captured in the channel.
+  const std::string ts_e = w.say("U2", "E: after the reconnect");
+  // The bot dies before anything filled the gap (say it was restarted with the scope added).
+  w.bot->kill_hard();
+  w.bot.reset();
+  const std::size_t history_calls_before = w.slack.count("conversations.history");
+  w.start();
+  REQUIRE(eventually([&] { return contains(w.stderr_text(), "slack backfilled channel=C1"); }));
+  const auto history = w.slack.calls("conversations.history");
+  REQUIRE(history.size() > history_calls_before);
+  CHECK(history[history_calls_before].body["oldest"] == ts_a);  // not ts_e, the newest captured
+
+  w.stop();
+  auto messages = w.timeline_messages();
+  INFO("timeline: " << json(messages).dump(1));
+  std::vector<std::string> texts;
+  for (const auto& m : messages) texts.push_back(m["text"].get<std::string>());
+  CHECK(texts == std::vector<std::string>{"A: before the drop", "C: during the gap", "D: still during the gap",
+                                          "E: after the reconnect"});
+  CHECK(messages.back()["at"] == iso_of_ts(ts_e));
+}
+
 TEST_CASE("slash command acks: a stored command's carries no payload, an unreadable one's tells the person why") {
   slack_world w;
   w.start();

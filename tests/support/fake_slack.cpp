@@ -191,6 +191,7 @@ struct fake_slack::impl {
   std::uint64_t next_ticket = 0;
   std::size_t created_channels = 0;
   int rate_limit_next_post = 0;
+  std::size_t failing_history = 0;  // conversations.history calls still to answer missing_scope
   bool hold_hellos = false;
 
   // Records.
@@ -489,6 +490,10 @@ struct fake_slack::impl {
         c->topic = str(b, "topic");
         return reply({{"ok", true}, {"channel", channel_json(*c)}});
       }
+      if (m == "conversations.history" && failing_history > 0) {
+        --failing_history;
+        return reply(error_body("missing_scope"));
+      }
       if (m == "conversations.history") return history(*c, b);
       if (m == "conversations.replies") return replies(*c, b);
       std::string list = str(b, "users");
@@ -731,6 +736,11 @@ void fake_slack::drop_socket() {
 void fake_slack::rate_limit_next_post(int retry_after_s) {
   std::lock_guard lock(impl_->mu);
   impl_->rate_limit_next_post = retry_after_s;
+}
+
+void fake_slack::fail_history(std::size_t calls) {
+  std::lock_guard lock(impl_->mu);
+  impl_->failing_history = calls;
 }
 
 std::vector<slack_call> fake_slack::calls() const {

@@ -112,6 +112,8 @@ class fake_slack {
   // ---- injected failures ----
   // The next chat.postMessage gets HTTP 429 with Retry-After: `retry_after_s` and {"ok":false,"error":"ratelimited"}.
   void rate_limit_next_post(int retry_after_s = 1);
+  // The next `calls` conversations.history requests get {"ok":false,"error":"missing_scope"} (not retried).
+  void fail_history(std::size_t calls);
 
   // ---- records (copies, safe to keep) ----
   std::vector<slack_call> calls() const;
