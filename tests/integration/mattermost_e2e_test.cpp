@@ -388,7 +388,8 @@ TEST_CASE("a Mattermost resync cut short, then a crash: the restarted bot resync
   w.mm.post_as_user(w.channel, w.alice, "C: still down");
   INFO(w.diagnosis());
   REQUIRE(w.mm.wait_until([&] { return w.mm.hellos_sent() > hellos && w.mm.live_connections() == 1; }, 20s));
-  REQUIRE(eventually([&] { return contains(w.stderr_text(), "is incomplete; the next session picks it up again"); }));
+  REQUIRE(w.mm.wait_until([&] { return w.mm.count("GET", "/api/v4/channels/" + w.channel + "/posts") >= 1; }));
+  CHECK(eventually([&] { return contains(w.stderr_text(), "is incomplete; the next session picks it up again"); }));
   // Heard live on the new session and stored: now the newest post captured in the channel.
   w.mm.post_as_user(w.channel, w.bob, "D: after");
   REQUIRE(w.messages_once(2).size() == 2);

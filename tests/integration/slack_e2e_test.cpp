@@ -698,9 +698,11 @@ TEST_CASE("a backfill cut short, then a crash: the restarted bot backfills from 
   const std::string ts_d = next_slack_ts();
   w.slack.add_history(channel, history_message("U1", "D: still during the gap", ts_d));
   w.slack.fail_history(1);  // the backfill after the reconnect cannot list the channel (the token lacks a scope)
+  const std::size_t calls_before_drop = w.slack.count("conversations.history");
   w.slack.drop_socket();
   INFO(w.diagnosis());
-  REQUIRE(eventually([&] { return contains(w.stderr_text(), "slack backfill of C1 is incomplete"); }));
+  REQUIRE(w.slack.wait_until([&] { return w.slack.count("conversations.history") > calls_before_drop; }));
+  CHECK(eventually([&] { return contains(w.stderr_text(), "slack backfill of C1 is incomplete"); }));
   // Heard live on the new connection and stored: now the newest message captured in the channel.
   const std::string ts_e = w.say("U2", "E: after the reconnect");
   // The bot dies before anything filled the gap (say it was restarted with the scope added).
