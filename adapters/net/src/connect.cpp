@@ -66,6 +66,11 @@ asio::awaitable<error_code> connect_tcp(boost::beast::tcp_stream& stream, url_pa
     log->debug("net connect host={} port={} error={}", origin.host, origin.port, ec.message());
     co_return to_net_error(ec, errc::connect_failed);
   }
+  // No Nagle: kintsugi writes whole messages (a request, or every queued websocket frame at once), and a small one
+  // held back until the peer acknowledges the last (which a peer with delayed acks does only with its next data)
+  // made a Socket Mode ack take up to the next envelope's arrival to leave.
+  boost::system::error_code ignored;
+  stream.socket().set_option(tcp::no_delay(true), ignored);
   co_return error_code{};
 }
 
