@@ -382,6 +382,8 @@ asio::awaitable<void> http_server::run() {
       co_await pause.async_wait(use_tuple);
       continue;
     }
+    error_code no_delay_failed;  // each answer is one write: nothing to gain from Nagle, a delayed ack to lose
+    socket.set_option(asio::ip::tcp::no_delay(true), no_delay_failed);
     auto conn = std::make_shared<server_connection>(std::move(socket));
     std::uint64_t id = 0;
     {
