@@ -144,6 +144,14 @@ struct mm_world {
     }));
   }
 
+  // Starts the bot, declares the incident and has alice say `first`; returns once it is on the timeline.
+  void running_incident_with(const std::string& first) {
+    start_connected();
+    declare();
+    mm.post_as_user(channel, alice, first);
+    REQUIRE(messages_once(1).size() == 1);
+  }
+
   std::vector<json> timeline(const std::string& kind, int incident = 1) const {
     auto r = run_kintsugi({"timeline", "--db", db, std::to_string(incident), "--format", "json"});
     INFO("timeline stderr: " << r.err);
@@ -325,10 +333,7 @@ TEST_CASE("a Mattermost slash command with the wrong token gets 401 and nothing 
 
 TEST_CASE("a dropped Mattermost socket: reconnect with the sequence number, the missed events replayed, each once") {
   mm_world w;
-  w.start_connected();
-  w.declare();
-  w.mm.post_as_user(w.channel, w.alice, "A: before the drop");
-  REQUIRE(w.messages_once(1).size() == 1);
+  w.running_incident_with("A: before the drop");
   const auto hellos = w.mm.hellos_sent();
   w.mm.drop_connections();
   w.mm.post_as_user(w.channel, w.bob, "B: during the gap");
@@ -350,10 +355,7 @@ TEST_CASE("a dropped Mattermost socket: reconnect with the sequence number, the 
 
 TEST_CASE("a Mattermost restart: no replay, a new hello, and the gap resynced over REST, each post once") {
   mm_world w;
-  w.start_connected();
-  w.declare();
-  w.mm.post_as_user(w.channel, w.alice, "A: before the restart");
-  REQUIRE(w.messages_once(1).size() == 1);
+  w.running_incident_with("A: before the restart");
   const auto hellos = w.mm.hellos_sent();
   w.mm.restart();
   w.mm.post_as_user(w.channel, w.bob, "B: while the server was down");
@@ -377,10 +379,7 @@ TEST_CASE("a Mattermost restart: no replay, a new hello, and the gap resynced ov
 
 TEST_CASE("a Mattermost resync cut short, then a crash: the restarted bot resyncs from where the capture stopped") {
   mm_world w;
-  w.start_connected();
-  w.declare();
-  w.mm.post_as_user(w.channel, w.alice, "A: before the restart");
-  REQUIRE(w.messages_once(1).size() == 1);
+  w.running_incident_with("A: before the restart");
   const auto hellos = w.mm.hellos_sent();
   w.mm.fail_next("GET /api/v4/channels/*", 403);  // the resync cannot list the channel
   w.mm.restart();

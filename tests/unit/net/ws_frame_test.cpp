@@ -67,6 +67,13 @@ client_frame read_client_frame(std::string_view bytes) {
   return f;
 }
 
+// The reader's next event from the front of `rest`; `rest` then starts after the bytes that event used.
+ws::frame_event take(ws::frame_reader& reader, std::string_view& rest) {
+  auto ev = reader.next(rest);
+  rest.remove_prefix(ev.used);
+  return ev;
+}
+
 }  // namespace
 
 TEST_CASE("ws_frame: a whole text message in one frame is read in place") {
@@ -113,21 +120,16 @@ TEST_CASE("ws_frame: a fragmented message is joined, with control frames between
   const std::string bytes = server_frame(text, "caf\xC3") + server_frame(fin | ping, "are you there") +
                             server_frame(continuation, "\xA9 ") + server_frame(fin | continuation, "open");
   std::string_view rest = bytes;
-  auto ev = reader.next(rest);
-  CHECK(ev.what == kind::fragment);
-  rest.remove_prefix(ev.used);
-  ev = reader.next(rest);
+  CHECK(take(reader, rest).what == kind::fragment);
+  auto ev = take(reader, rest);
   REQUIRE(ev.what == kind::ping);
   CHECK(ev.payload == "are you there");
-  rest.remove_prefix(ev.used);
-  ev = reader.next(rest);
-  CHECK(ev.what == kind::fragment);
-  rest.remove_prefix(ev.used);
-  ev = reader.next(rest);
+  CHECK(take(reader, rest).what == kind::fragment);
+  ev = take(reader, rest);
   REQUIRE(ev.what == kind::message);
   CHECK(ev.text);
   CHECK(ev.payload == "caf\xC3\xA9 open");
-  CHECK(ev.used == rest.size());
+  CHECK(rest.empty());
 }
 
 TEST_CASE("ws_frame: pong and close frames") {
@@ -252,19 +254,17 @@ TEST_CASE("ws_frame: a server reads the client's masked frames, unmasked, and re
   auto ev = reader.next(rest.substr(0, 5));  // header and part of the key
   CHECK(ev.what == kind::need_more);
   CHECK(ev.needed == 2 + 4 + 20);
-  ev = reader.next(rest);
+  ev = take(reader, rest);
   REQUIRE(ev.what == kind::message);
   CHECK(ev.text);
   CHECK(ev.payload == R"({"envelope_id":"e1"})");
-  rest.remove_prefix(ev.used);
-  ev = reader.next(rest);
+  ev = take(reader, rest);
   REQUIRE(ev.what == kind::ping);
   CHECK(ev.payload == "are you there");
-  rest.remove_prefix(ev.used);
-  ev = reader.next(rest);
+  ev = take(reader, rest);
   REQUIRE(ev.what == kind::message);
   CHECK(ev.payload == long_text);
-  CHECK(ev.used == rest.size());
+  CHECK(rest.empty());
 
   ws::frame_reader strict(1024, ws::role::server);
   const auto unmasked = strict.next(server_frame(fin | text, "hi"));
@@ -282,10 +282,9 @@ TEST_CASE("ws_frame: server frames are final and unmasked, read back by a client
   std::string_view rest = wire;
   for (const std::size_t n : {0UL, 125UL, 126UL, 65535UL, 65536UL}) {
     CAPTURE(n);
-    const auto ev = reader.next(rest);
+    const auto ev = take(reader, rest);
     REQUIRE(ev.what == kind::message);
     CHECK(ev.payload == std::string(n, 'q'));
-    rest.remove_prefix(ev.used);
   }
   const auto closing = reader.next(rest);
   REQUIRE(closing.what == kind::close);
